@@ -18,11 +18,15 @@ const maxJSONDepth = 32
 // The key rule also closes a hole in encoding/json, which matches field names
 // case-insensitively: with lower-case keys and lower-case struct tags, a key matches a
 // field only if it is equal to it.
-func checkStrictJSON(b []byte) error {
+func checkStrictJSON(b []byte) error { return checkJSON(b, true) }
+
+// checkJSON is checkStrictJSON with the key rule optional (DSSE's own field names are
+// camel case).
+func checkJSON(b []byte, lowerKeys bool) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("invalid UTF-8")
 	}
-	s := scanner{b: b}
+	s := scanner{b: b, lowerKeys: lowerKeys}
 	if err := s.value(0); err != nil {
 		return err
 	}
@@ -33,8 +37,9 @@ func checkStrictJSON(b []byte) error {
 }
 
 type scanner struct {
-	b []byte
-	i int
+	b         []byte
+	i         int
+	lowerKeys bool
 }
 
 func (s *scanner) errf(format string, args ...any) error {
@@ -98,7 +103,7 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		if !validKey(key) {
+		if s.lowerKeys && !validKey(key) {
 			return s.errf("object key %q is not lower-case ASCII [a-z0-9_-]", key)
 		}
 		for _, k := range seen {
