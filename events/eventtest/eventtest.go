@@ -189,3 +189,22 @@ func (n *Network) Replay() (*events.Registry, []*events.Finding) {
 	}
 	return reg, out
 }
+
+// Adopt returns a network that continues an existing log: genesis is the log's first
+// entry and registrar the key that signed it (a node's keys/registrar.key). Later
+// entries of that log are not known to the network; enrol fresh parties.
+func Adopt(seed string, registrar *events.Signer, genesis []byte) (*Network, error) {
+	e, err := events.ParseEntry(genesis)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	g, ok := e.Body.(*events.GenesisBody)
+	if !ok {
+		return nil, fmt.Errorf("genesis: first entry is a %s", e.Payload.Type)
+	}
+	n := &Network{Seed: seed, Origin: g.Origin, LogKey: g.LogKey, Registrar: registrar,
+		Parties: map[string]*Party{events.NetworkParty: {ID: events.NetworkParty, Keys: []*events.Signer{registrar}, Seq: 1, Head: e.Hash}},
+		Entries: [][]byte{genesis}, Hashes: []events.Hash{e.Hash}, IDs: []string{e.Payload.ID},
+		Now: e.Time.Add(time.Minute), Step: time.Second, ids: NewStream(seed + "/ids")}
+	return n, nil
+}

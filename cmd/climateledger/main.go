@@ -1,0 +1,152 @@
+// Command climateledger runs and uses a climateledger: the event-sourced, signed and
+// hash-chained ledger of climate commitments (docs/SPEC.md, docs/OPERATIONS.md).
+//
+//	climateledger serve [--data DIR] [--http ADDR] [--nats URL] [--demo]
+//	climateledger keygen --out FILE
+//	climateledger enroll --server URL --registrar-key FILE --party ID --key FILE …
+//	climateledger submit --server URL --key FILE --party ID --type TYPE --body FILE
+//	climateledger export --server URL --out DIR
+//	climateledger audit (DIR | --server URL | --nats URL) [--log-key KEY] [--json]
+//	climateledger prove --server URL EVENT_ID
+//	climateledger verify-proof FILE --log-key KEY
+//	climateledger rebuild --data DIR
+//
+// Each subcommand takes --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags from args.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a subcommand may touch: its output streams. Tests run commands with
+// buffers.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+var commands = map[string]command{}
+
+func register(name, summary string, run func(ctx context.Context, env *env, args []string) error) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+// errUsage marks an error already explained by the flag package's usage output.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "climateledger: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.run(ctx, e, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "climateledger %s: %v\n", args[0], err)
+		}
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// exitCode is an error that carries a specific exit status.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "climateledger — a verifiable ledger of climate commitments")
+	fmt.Fprintln(w, "\nUsage: climateledger COMMAND [flags]   (COMMAND --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
+	}
+}
+
+// newFlags returns a flag set whose usage names the command and its synopsis.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: climateledger %s %s\n\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; a parse error becomes errUsage (already printed).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// required reports the named flags that are empty.
+func required(fs *flag.FlagSet, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: missing %v", errUsage, missing)
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -1,0 +1,355 @@
+package ledger
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/proof"
+)
+
+// Projector maintains a read model from the entries the applier integrates. The
+// applier calls it from one goroutine.
+type Projector interface {
+	// Apply adds the read model's rows for one entry to b. a.Finding is non-nil for an
+	// entry that broke a replay rule; such an entry changes no read model except lists
+	// of rejections. Reads through b (an indexed batch) see the rows of earlier entries
+	// of the same group. An error stops the applier: the batch is discarded and the
+	// group is retried after a restart.
+	Apply(b *pebble.Batch, a *Applied) error
+	// Committed is called after the batch holding group is durable, in order. It must
+	// not block (send change notices without waiting on slow subscribers).
+	Committed(group []*Applied)
+}
+
+// Applied is one entry as the applier integrated it.
+type Applied struct {
+	// Index is the entry's position in the log (stream sequence − 1).
+	Index uint64
+	// Raw is the stored entry bytes.
+	Raw []byte
+	// Entry is the parsed entry; nil when it did not parse.
+	Entry *events.Entry
+	// Finding says why the entry was rejected; nil when it is valid.
+	Finding *events.Finding
+	// Registry is the replay state after this entry. It is valid only during
+	// Projector.Apply and must not be modified.
+	Registry *events.Registry
+}
+
+// parsed is one entry after the parallel stage.
+type parsed struct {
+	raw     []byte
+	entry   *events.Entry
+	finding *events.Finding
+}
+
+// parseGroup parses entries and pre-verifies their signatures on all cores.
+func (n *Node) parseGroup(raws [][]byte) []parsed {
+	out := make([]parsed, len(raws))
+	work := func(i int) {
+		out[i].raw = raws[i]
+		e, err := events.ParseEntry(raws[i])
+		if err != nil {
+			f, _ := asFinding(err)
+			out[i].finding = f
+			return
+		}
+		for _, k := range e.IntroducedKeys() {
+			if pub, err := k.Decode(); err == nil {
+				n.keyDir.LoadOrStore(k.KeyID, pub)
+			}
+		}
+		e.PreVerify(n.lookupKey)
+		out[i].entry = e
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(raws) < 8 || workers == 1 {
+		for i := range raws {
+			work(i)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(raws))
+	for i := range raws {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				work(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (n *Node) lookupKey(id string) (ed25519.PublicKey, bool) {
+	v, ok := n.keyDir.Load(id)
+	if !ok {
+		return nil, false
+	}
+	return v.(ed25519.PublicKey), true
+}
+
+type streamed struct {
+	seq   uint64
+	entry []byte
+}
+
+// runApplier follows the stream from the applied position and integrates entries in
+// groups until ctx ends or an integration fails.
+func (n *Node) runApplier(ctx context.Context) {
+	defer close(n.done)
+	in := make(chan streamed, 4*n.cfg.MaxGroup)
+	followErr := make(chan error, 1)
+	go func() {
+		followErr <- n.log.Follow(ctx, n.Applied()+1, func(seq uint64, entry []byte) error {
+			select {
+			case in <- streamed{seq, entry}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	group := make([]streamed, 0, n.cfg.MaxGroup)
+	for {
+		group = group[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-followErr:
+			if ctx.Err() == nil {
+				n.stopApplier(fmt.Errorf("follow log: %w", err))
+			}
+			return
+		case s := <-in:
+			group = append(group, s)
+		}
+	drain:
+		for len(group) < n.cfg.MaxGroup {
+			select {
+			case s := <-in:
+				group = append(group, s)
+			default:
+				break drain
+			}
+		}
+		if err := n.integrate(group); err != nil {
+			n.stopApplier(err)
+			return
+		}
+	}
+}
+
+func (n *Node) stopApplier(err error) {
+	n.lg.Error("applier stopped", "err", err)
+	n.mu.Lock()
+	n.applyErr = err
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// eventRecord is the value under prefixEvent: where a valid event is in the log.
+type eventRecord struct {
+	Index uint64
+	Seq   uint64
+	Hash  events.Hash
+	Party string
+}
+
+func (r eventRecord) marshal() []byte {
+	b := make([]byte, 0, 48+len(r.Party))
+	b = binary.BigEndian.AppendUint64(b, r.Index)
+	b = binary.BigEndian.AppendUint64(b, r.Seq)
+	b = append(b, r.Hash[:]...)
+	return append(b, r.Party...)
+}
+
+func parseEventRecord(b []byte) (eventRecord, error) {
+	if len(b) < 48 {
+		return eventRecord{}, fmt.Errorf("%w: event record of %d bytes", ErrCorrupt, len(b))
+	}
+	var r eventRecord
+	r.Index = binary.BigEndian.Uint64(b)
+	r.Seq = binary.BigEndian.Uint64(b[8:])
+	copy(r.Hash[:], b[16:48])
+	r.Party = string(b[48:])
+	return r, nil
+}
+
+// Rejection is what the applier records about an entry that broke a replay rule.
+type Rejection struct {
+	Index   uint64          `json:"index"`
+	ID      string          `json:"id,omitempty"`
+	Party   string          `json:"party,omitempty"`
+	Seq     uint64          `json:"seq,omitempty"`
+	Finding *events.Finding `json:"finding"`
+}
+
+// integrate applies one group: tree, registry, event index, projections and the
+// applied position in one synced batch; then it signs the new checkpoint.
+func (n *Node) integrate(group []streamed) error {
+	n.mu.RLock()
+	applied := n.applied
+	n.mu.RUnlock()
+	raws := make([][]byte, len(group))
+	for i, s := range group {
+		if s.seq != applied+uint64(i)+1 {
+			return fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, applied+uint64(i)+1)
+		}
+		raws[i] = s.entry
+	}
+	ps := n.parseGroup(raws)
+
+	b := n.db.NewIndexedBatch()
+	defer b.Close()
+	committed := false
+	defer func() {
+		if !committed {
+			// The group is discarded. The registry may already include some of it, so
+			// the applier stops (the caller's error) and a restart rebuilds it.
+			n.tree.Rollback()
+		}
+	}()
+	out := make([]*Applied, len(ps))
+	// The registry is advanced under the write lock: the gate reads it concurrently.
+	n.mu.Lock()
+	for i, p := range ps {
+		index := applied + uint64(i)
+		if _, err := n.tree.Append(b, p.raw); err != nil {
+			n.mu.Unlock()
+			return fmt.Errorf("tree append %d: %w", index, err)
+		}
+		a := &Applied{Index: index, Raw: p.raw, Entry: p.entry, Finding: p.finding, Registry: n.reg}
+		if p.entry == nil {
+			n.reg.Skip()
+		} else {
+			a.Finding = n.reg.Apply(p.entry)
+		}
+		if err := n.record(b, a); err != nil {
+			n.mu.Unlock()
+			return err
+		}
+		for _, pr := range n.cfg.Projectors {
+			if err := pr.Apply(b, a); err != nil {
+				n.mu.Unlock()
+				return fmt.Errorf("projector at index %d: %w", index, err)
+			}
+		}
+		out[i] = a
+	}
+	n.mu.Unlock()
+	size := applied + uint64(len(ps))
+	if err := b.Set([]byte(keyApplied), u64(size), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit group at %d: %w", applied, err)
+	}
+	committed = true
+	n.tree.Committed()
+	n.mu.Lock()
+	n.applied = size
+	n.mu.Unlock()
+	if err := n.signCheckpoint(); err != nil {
+		return err
+	}
+	for _, a := range out {
+		a.Registry = nil
+	}
+	for _, pr := range n.cfg.Projectors {
+		pr.Committed(out)
+	}
+	return nil
+}
+
+// record writes the ledger's own rows for one entry.
+func (n *Node) record(b *pebble.Batch, a *Applied) error {
+	if a.Finding != nil {
+		rj := Rejection{Index: a.Index, Finding: a.Finding}
+		if a.Entry != nil {
+			rj.ID, rj.Party, rj.Seq = a.Entry.Payload.ID, a.Entry.Payload.Party, a.Entry.Payload.Seq
+		}
+		v, _ := json.Marshal(rj)
+		n.lg.Warn("entry rejected", "index", a.Index, "code", string(a.Finding.Code), "reason", a.Finding.Reason)
+		return b.Set(append([]byte(prefixReject), u64(a.Index)...), v, nil)
+	}
+	p := a.Entry.Payload
+	rec := eventRecord{Index: a.Index, Seq: p.Seq, Hash: a.Entry.Hash, Party: p.Party}
+	return b.Set([]byte(prefixEvent+p.ID), rec.marshal(), nil)
+}
+
+// signCheckpoint signs the checkpoint of the current (durable) tree and publishes it.
+// Ed25519 and the note format are deterministic, so re-signing a size after a restart
+// gives the same bytes.
+func (n *Node) signCheckpoint() error {
+	n.mu.RLock()
+	size := n.applied
+	n.mu.RUnlock()
+	root, err := n.tree.Root(size)
+	if err != nil {
+		return fmt.Errorf("root at %d: %w", size, err)
+	}
+	cp, err := proof.SignCheckpoint(proof.Checkpoint{Origin: n.cfg.Origin, Size: size, Root: root}, n.keys.LogSigner)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint %d: %w", size, err)
+	}
+	n.mu.Lock()
+	n.checkpoint = cp
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+	if nc := n.log.Conn(); nc != nil {
+		if err := nc.Publish(SubjectCheckpoint, cp); err != nil {
+			n.lg.Warn("publish checkpoint", "size", size, "err", err)
+		}
+	}
+	return nil
+}
+
+// SubjectCheckpoint is the NATS subject on which each new checkpoint is published.
+const SubjectCheckpoint = "ledger.checkpoint"
+
+// Checkpoint returns the latest signed checkpoint and its tree size.
+func (n *Node) Checkpoint() ([]byte, uint64) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.checkpoint, n.applied
+}
+
+// Rejections returns the recorded rejections with index in [start, end).
+func (n *Node) Rejections(start, end uint64) ([]Rejection, error) {
+	it, err := n.db.NewIter(&pebble.IterOptions{LowerBound: append([]byte(prefixReject), u64(start)...), UpperBound: append([]byte(prefixReject), u64(end)...)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Rejection
+	for it.First(); it.Valid(); it.Next() {
+		var r Rejection
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("%w: rejection record: %v", ErrCorrupt, err)
+		}
+		out = append(out, r)
+	}
+	return out, it.Error()
+}

@@ -1,0 +1,283 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/natslog"
+	"github.com/climateledger/climateledger/ledger/proof"
+)
+
+// Receipt is what a jurisdiction keeps for a recorded event: where it is in the log and
+// an offline-checkable proof of it (docs/SPEC.md §5).
+type Receipt struct {
+	ID    string      `json:"id"`
+	Party string      `json:"party"`
+	Seq   uint64      `json:"seq"`
+	Hash  events.Hash `json:"hash"`
+	// Index is the entry's position in the log (stream sequence − 1).
+	Index uint64 `json:"index"`
+	// Checkpoint is the signed checkpoint the proof leads to (signed-note text).
+	Checkpoint string `json:"checkpoint"`
+	// Proof is the C2SP tlog-proof with the entry bytes in extra.
+	Proof string `json:"proof"`
+}
+
+// Gate-only codes: outcomes that are not replay findings.
+const (
+	// CodeClockSkew: the event's time is too far from the node's clock.
+	CodeClockSkew events.Code = "clock_skew"
+)
+
+// Submit runs the gate for one submitted DSSE envelope (any JSON layout): it checks it
+// against the replay rules on a registry caught up with the chain, appends it with the
+// chain head's stream sequence as the expectation, waits for integration and returns
+// the receipt. recorded is false when the identical event was already in the log (the
+// same receipt is returned and nothing is appended).
+//
+// Errors: *events.Finding for a rule violation; *TooLargeError; *ConflictError when the
+// chain moved (seq/prev or the publish expectation); *PendingError when the entry is
+// in the log but not integrated in time; ErrUnavailable (wrapped) when nothing could be
+// appended. Safe for concurrent use; writes to one chain are serialised.
+func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, recorded bool, err error) {
+	if len(submission) > 2*events.MaxEntrySize {
+		return nil, false, &TooLargeError{Size: len(submission), Limit: events.MaxEntrySize}
+	}
+	stored, err := events.DecodeSubmission(submission)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(stored) > events.MaxEntrySize {
+		return nil, false, &TooLargeError{Size: len(stored), Limit: events.MaxEntrySize}
+	}
+	e, err := events.ParseEntry(stored)
+	if err != nil {
+		return nil, false, err
+	}
+	p := e.Payload
+	if now := n.cfg.Now(); e.Time.Before(now.Add(-n.cfg.ClockSkew)) || e.Time.After(now.Add(n.cfg.ClockSkew)) {
+		return nil, false, &events.Finding{Code: CodeClockSkew, Reason: fmt.Sprintf("time %s is more than %s from the server clock %s", p.Time, n.cfg.ClockSkew, now.UTC().Format(time.RFC3339))}
+	}
+
+	mu := &n.chains[chainSlot(p.Party)]
+	mu.Lock()
+	defer mu.Unlock()
+
+	// Catch the registry up with the chain: everything up to the subject's last entry.
+	subjSeq, _, err := n.log.SubjectHead(ctx, p.Party)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
+	}
+	wait := subjSeq
+	if p.Type == events.TypePartnership || p.Type == events.TypeAttestation || p.Type == events.TypeRetraction {
+		// These read other chains' state: catch up with the whole log.
+		if wait, err = n.log.LastSeq(ctx); err != nil {
+			return nil, false, fmt.Errorf("%w: read log position: %v", ErrUnavailable, err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
+	err = n.WaitApplied(wctx, wait)
+	cancel()
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: the node is behind the log: %v", ErrUnavailable, err)
+	}
+
+	var finding *events.Finding
+	var head Head
+	n.View(func(reg *events.Registry, _ uint64) {
+		finding = reg.Check(e)
+		head = headOf(p.Party, reg.Party(p.Party))
+	})
+	if finding != nil {
+		switch finding.Code {
+		case events.CodeDuplicateID:
+			return n.existing(ctx, e, finding)
+		case events.CodeChainBreak:
+			return nil, false, &ConflictError{Head: head, Reason: finding.Reason}
+		}
+		return nil, false, finding
+	}
+
+	app, err := n.appendEntry(ctx, p.Party, p.ID, stored, subjSeq)
+	if err != nil {
+		var ce *natslog.ConflictError
+		if errors.As(err, &ce) {
+			return nil, false, &ConflictError{Head: head, Reason: "another entry was appended to the chain first"}
+		}
+		return nil, false, err
+	}
+	index := app.Seq - 1
+	if app.Duplicate {
+		// The same id was appended moments ago (a retry): it must be these bytes.
+		got, err := n.log.Entry(ctx, app.Seq)
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: read deduplicated entry: %v", ErrUnavailable, err)
+		}
+		if !bytes.Equal(got, stored) {
+			return nil, false, &events.Finding{Code: events.CodeDuplicateID, Reason: fmt.Sprintf("event id %s is already in the log with other bytes", p.ID)}
+		}
+	}
+	rc, err = n.waitReceipt(ctx, e, index)
+	return rc, !app.Duplicate, err
+}
+
+// appendEntry publishes with the chain expectation, retrying a bounded number of times
+// when the outcome is unknown (the msg id makes the retry idempotent).
+func (n *Node) appendEntry(ctx context.Context, party, id string, stored []byte, expect uint64) (natslog.Appended, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		app, err := n.log.Append(ctx, party, id, stored, expect)
+		if err == nil || !errors.Is(err, natslog.ErrUnavailable) || ctx.Err() != nil {
+			if err != nil && errors.Is(err, natslog.ErrUnavailable) {
+				return app, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			}
+			return app, err
+		}
+		last = err
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	return natslog.Appended{}, fmt.Errorf("%w: %v", ErrUnavailable, last)
+}
+
+// existing answers a resubmission: the same bytes get the original receipt; other
+// bytes under the same id are refused.
+func (n *Node) existing(ctx context.Context, e *events.Entry, f *events.Finding) (*Receipt, bool, error) {
+	rec, err := n.eventRecord(e.Payload.ID)
+	if err != nil {
+		return nil, false, f
+	}
+	got, err := n.log.Entry(ctx, rec.Index+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: read entry %d: %v", ErrUnavailable, rec.Index, err)
+	}
+	if !bytes.Equal(got, e.Raw) {
+		return nil, false, f
+	}
+	rc, err := n.receipt(e, rec.Index)
+	return rc, false, err
+}
+
+// waitReceipt waits until the entry at index is covered by a signed checkpoint and
+// returns its receipt, or a *PendingError after the integration timeout.
+func (n *Node) waitReceipt(ctx context.Context, e *events.Entry, index uint64) (*Receipt, error) {
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
+	defer cancel()
+	if err := n.WaitApplied(wctx, index+1); err != nil {
+		return nil, &PendingError{ID: e.Payload.ID, Index: index}
+	}
+	return n.receipt(e, index)
+}
+
+// receipt builds the receipt of a valid, integrated entry against the latest checkpoint.
+func (n *Node) receipt(e *events.Entry, index uint64) (*Receipt, error) {
+	cp, size := n.Checkpoint()
+	if index >= size {
+		return nil, &PendingError{ID: e.Payload.ID, Index: index}
+	}
+	hashes, err := n.tree.InclusionProof(index, size)
+	if err != nil {
+		return nil, fmt.Errorf("inclusion proof %d@%d: %w", index, size, err)
+	}
+	tp := proof.TLogProof{Extra: e.Raw, Index: index, Hashes: hashes, Checkpoint: cp}
+	return &Receipt{ID: e.Payload.ID, Party: e.Payload.Party, Seq: e.Payload.Seq, Hash: e.Hash, Index: index,
+		Checkpoint: string(cp), Proof: string(tp.Marshal())}, nil
+}
+
+func (n *Node) eventRecord(id string) (eventRecord, error) {
+	v, closer, err := n.db.Get([]byte(prefixEvent + id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return eventRecord{}, ErrNotFound
+	}
+	if err != nil {
+		return eventRecord{}, err
+	}
+	defer closer.Close()
+	return parseEventRecord(v)
+}
+
+// Event returns a valid event's stored bytes and its receipt against the latest
+// checkpoint. ErrNotFound when no valid event has that id.
+func (n *Node) Event(ctx context.Context, id string) ([]byte, *Receipt, error) {
+	if !events.ValidEventID(id) {
+		return nil, nil, ErrNotFound
+	}
+	rec, err := n.eventRecord(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := n.log.Entry(ctx, rec.Index+1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: read entry %d: %v", ErrUnavailable, rec.Index, err)
+	}
+	e, err := events.ParseEntry(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: entry %d no longer parses: %v", ErrCorrupt, rec.Index, err)
+	}
+	rc, err := n.receipt(e, rec.Index)
+	return raw, rc, err
+}
+
+// ChainHead returns a chain's head once the node has integrated every entry of the
+// chain that is in the log (seq 0 for a party with no chain).
+func (n *Node) ChainHead(ctx context.Context, party string) (Head, error) {
+	subjSeq, _, err := n.log.SubjectHead(ctx, party)
+	if err != nil {
+		return Head{}, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
+	defer cancel()
+	if err := n.WaitApplied(wctx, subjSeq); err != nil {
+		return Head{}, fmt.Errorf("%w: the node is behind the log: %v", ErrUnavailable, err)
+	}
+	var h Head
+	n.View(func(reg *events.Registry, _ uint64) { h = headOf(party, reg.Party(party)) })
+	return h, nil
+}
+
+// ProofAt returns the tlog-proof of the entry raw at index against a checkpoint of
+// the given size, signed now (signing is deterministic: the same size always gives
+// the same checkpoint bytes).
+func (n *Node) ProofAt(index, size uint64, raw []byte) ([]byte, error) {
+	if applied := n.Applied(); size > applied || index >= size {
+		return nil, fmt.Errorf("size %d must be above index %d and at most the tree size %d", size, index, applied)
+	}
+	cp, err := n.checkpointAt(size)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := n.tree.InclusionProof(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return (&proof.TLogProof{Extra: raw, Index: index, Hashes: hashes, Checkpoint: cp}).Marshal(), nil
+}
+
+// ConsistencyProof returns the RFC 6962 consistency proof between two tree sizes.
+func (n *Node) ConsistencyProof(from, to uint64) ([][32]byte, error) {
+	if applied := n.Applied(); from == 0 || from > to || to > applied {
+		return nil, fmt.Errorf("want 0 < from ≤ to ≤ tree size %d, got from %d to %d", applied, from, to)
+	}
+	return n.tree.ConsistencyProof(from, to)
+}
+
+// checkpointAt signs the checkpoint of an earlier (durable) tree size.
+func (n *Node) checkpointAt(size uint64) ([]byte, error) {
+	root, err := n.tree.Root(size)
+	if err != nil {
+		return nil, err
+	}
+	return proof.SignCheckpoint(proof.Checkpoint{Origin: n.cfg.Origin, Size: size, Root: root}, n.keys.LogSigner)
+}
+
+func chainSlot(party string) int {
+	h := fnv.New32a()
+	h.Write([]byte(party))
+	return int(h.Sum32() % 256)
+}

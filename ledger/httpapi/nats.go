@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/climateledger/climateledger/ledger"
+)
+
+// Submission over NATS request-reply: a request on SubjectSubmit carries the same DSSE
+// envelope as POST /v1/events; the reply is a NATSReply with the same status and codes.
+const (
+	SubjectSubmit = "ledger.submit"
+	// QueueSubmit is the queue group, so that several nodes share the subject.
+	QueueSubmit = "climateledger-gate"
+)
+
+// NATSReply is the reply to a submission over NATS: the HTTP status it would have had,
+// and either the receipt or the problem.
+type NATSReply struct {
+	Status  int             `json:"status"`
+	Receipt *ledger.Receipt `json:"receipt,omitempty"`
+	Problem *Problem        `json:"problem,omitempty"`
+}
+
+// ServeNATS answers submissions on SubjectSubmit (queue QueueSubmit) until the
+// subscription is drained or the connection closed. Each request is handled with a
+// bound of timeout.
+func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (*nats.Subscription, error) {
+	return nc.QueueSubscribe(SubjectSubmit, QueueSubmit, func(m *nats.Msg) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		var reply NATSReply
+		rc, recorded, err := node.Submit(ctx, m.Data)
+		switch {
+		case err != nil:
+			reply.Problem = ProblemFor(err)
+			reply.Status = reply.Problem.Status
+		case recorded:
+			reply.Status, reply.Receipt = http.StatusCreated, rc
+		default:
+			reply.Status, reply.Receipt = http.StatusOK, rc
+		}
+		b, _ := jsonMarshal(reply)
+		m.Respond(b)
+	})
+}

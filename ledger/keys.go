@@ -1,0 +1,139 @@
+package ledger
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/proof"
+)
+
+// Key file names under DATA/keys (docs/SPEC.md §1).
+const (
+	RegistrarKeyFile = "registrar.key"
+	LogKeyFile       = "log.key"
+	LogPubFile       = "log.pub"
+)
+
+// Keys are a node's signing keys.
+type Keys struct {
+	// Registrar signs the genesis and enrolments.
+	Registrar *events.Signer
+	// LogSigner signs checkpoints; LogVerifierKey is its public verifier key string.
+	LogSigner      note.Signer
+	LogVerifier    note.Verifier
+	LogVerifierKey string
+}
+
+// LoadOrCreateKeys reads the keys in dir, creating them (0600, directory 0700) when
+// create is true and none exist. It refuses a directory holding only some of them.
+func LoadOrCreateKeys(dir, origin string, create bool) (*Keys, error) {
+	paths := []string{filepath.Join(dir, RegistrarKeyFile), filepath.Join(dir, LogKeyFile), filepath.Join(dir, LogPubFile)}
+	present := 0
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			present++
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+	}
+	switch {
+	case present == 0 && !create:
+		return nil, fmt.Errorf("keys: none in %s (they are created only for a new log)", dir)
+	case present == 0:
+		if err := createKeys(dir, origin); err != nil {
+			return nil, err
+		}
+	case present < len(paths):
+		return nil, fmt.Errorf("keys: %s holds only some of %s, %s, %s; restore the missing ones", dir, RegistrarKeyFile, LogKeyFile, LogPubFile)
+	}
+	return loadKeys(dir)
+}
+
+func createKeys(dir, origin string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	reg, err := events.GenerateSigner(rand.Reader)
+	if err != nil {
+		return err
+	}
+	skey, vkey, err := proof.GenerateLogKey(rand.Reader, origin)
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	files := map[string][]byte{
+		RegistrarKeyFile: events.MarshalKeyFile(reg),
+		LogKeyFile:       []byte(skey + "\n"),
+		LogPubFile:       []byte(vkey + "\n"),
+	}
+	for name, b := range files {
+		if err := writeFileExcl(filepath.Join(dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileExcl writes a new file, failing if it exists, and syncs it.
+func writeFileExcl(path string, b []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func loadKeys(dir string) (*Keys, error) {
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		return b, nil
+	}
+	rb, err := read(RegistrarKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := events.ParseKeyFile(rb)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %w", RegistrarKeyFile, err)
+	}
+	sb, err := read(LogKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(sb)))
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %v", LogKeyFile, err)
+	}
+	vb, err := read(LogPubFile)
+	if err != nil {
+		return nil, err
+	}
+	vkey := strings.TrimSpace(string(vb))
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s: %v", LogPubFile, err)
+	}
+	if verifier.KeyHash() != signer.KeyHash() || verifier.Name() != signer.Name() {
+		return nil, fmt.Errorf("keys: %s and %s are not a pair", LogKeyFile, LogPubFile)
+	}
+	return &Keys{Registrar: reg, LogSigner: signer, LogVerifier: verifier, LogVerifierKey: vkey}, nil
+}

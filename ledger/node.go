@@ -1,0 +1,367 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/merkle"
+	"github.com/climateledger/climateledger/ledger/natslog"
+)
+
+// DefaultOrigin is the checkpoint origin (signed-note key name) unless configured.
+const DefaultOrigin = "climateledger.local/log"
+
+// Config configures a Node. The zero value of every field but DataDir has a default.
+type Config struct {
+	// DataDir holds keys/, nats/ (embedded JetStream) and pebble/.
+	DataDir string
+	// Origin names the log in checkpoints; default DefaultOrigin. It must match the
+	// genesis of an existing log.
+	Origin string
+	// NATS configures the log. StoreDir defaults to DataDir/nats and KeysDir to
+	// DataDir/keys when NATS.URL is empty.
+	NATS natslog.Config
+	// Projectors receive every integrated entry, inside the applier's batch.
+	Projectors []Projector
+	// IntegrationTimeout bounds how long a submission waits for its receipt; default 5s.
+	IntegrationTimeout time.Duration
+	// ClockSkew is how far an event's time may be from the node's clock; default 10m.
+	ClockSkew time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// MaxGroup bounds the entries integrated in one Pebble batch; default 512.
+	MaxGroup int
+	// CacheSize is Pebble's block cache in bytes; default 64 MiB.
+	CacheSize int64
+	// Logger receives operational logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("DataDir is required"))
+	}
+	if c.IntegrationTimeout < 0 || c.ClockSkew < 0 || c.MaxGroup < 0 || c.CacheSize < 0 {
+		errs = append(errs, errors.New("IntegrationTimeout, ClockSkew, MaxGroup and CacheSize must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) setDefaults() {
+	if c.Origin == "" {
+		c.Origin = DefaultOrigin
+	}
+	if c.NATS.URL == "" {
+		if c.NATS.StoreDir == "" {
+			c.NATS.StoreDir = filepath.Join(c.DataDir, "nats")
+		}
+		if c.NATS.KeysDir == "" {
+			c.NATS.KeysDir = filepath.Join(c.DataDir, "keys")
+		}
+	}
+	if c.NATS.Logger == nil {
+		c.NATS.Logger = c.Logger
+	}
+	if c.IntegrationTimeout == 0 {
+		c.IntegrationTimeout = 5 * time.Second
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = 10 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxGroup == 0 {
+		c.MaxGroup = 512
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 64 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Node is one climateledger node: the log, its Pebble, the applier and the gate.
+// Its methods are safe for concurrent use.
+type Node struct {
+	cfg  Config
+	log  *natslog.Log
+	db   *pebble.DB
+	tree *merkle.Tree
+	keys *Keys
+	lg   *slog.Logger
+
+	// chains serialises writes per chain (one write in flight per chain).
+	chains [256]sync.Mutex
+
+	// mu guards reg, applied, checkpoint and changed.
+	mu         sync.RWMutex
+	reg        *events.Registry
+	applied    uint64 // entries integrated (= tree size = last applied stream seq)
+	checkpoint []byte // latest signed checkpoint, over applied entries
+	changed    chan struct{}
+	applyErr   error // set when the applier stopped on an error
+
+	keyDir sync.Map // key id → ed25519.PublicKey, self-certifying cache for PreVerify
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Open starts a node: it opens (or starts) NATS and the stream, opens Pebble, creates
+// keys and the genesis on an empty log, restores the registry, and starts the applier.
+// It returns once the node has caught up with the log as it was when Open began.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ledger config: %w", err)
+	}
+	cfg.setDefaults()
+	n := &Node{cfg: cfg, lg: cfg.Logger, reg: events.NewRegistry(), changed: make(chan struct{}), done: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			n.closeStores()
+		}
+	}()
+	var err error
+	if n.log, err = natslog.Open(ctx, cfg.NATS); err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	last, err := n.log.LastSeq(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	if n.keys, err = LoadOrCreateKeys(filepath.Join(cfg.DataDir, "keys"), cfg.Origin, last == 0); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	if n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
+		FormatMajorVersion: pebble.FormatNewest,
+		Cache:              pebble.NewCache(cfg.CacheSize),
+	}); err != nil {
+		return nil, fmt.Errorf("open pebble: %w", err)
+	}
+	if n.applied, err = readApplied(n.db); err != nil {
+		return nil, err
+	}
+	if n.applied > last {
+		return nil, fmt.Errorf("%w: pebble has %d entries applied but the log has only %d: it belongs to another log; delete %s and restart to rebuild", ErrCorrupt, n.applied, last, filepath.Join(cfg.DataDir, "pebble"))
+	}
+	if n.tree, err = merkle.Open(n.db, []byte(prefixTree), n.applied); err != nil {
+		return nil, fmt.Errorf("open tree: %w", err)
+	}
+	if last == 0 {
+		if err := n.writeGenesis(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := n.restoreRegistry(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.checkGenesis(); err != nil {
+		return nil, err
+	}
+	if n.applied > 0 {
+		if err := n.signCheckpoint(); err != nil {
+			return nil, err
+		}
+	}
+	actx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go n.runApplier(actx)
+	if last, err = n.log.LastSeq(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.WaitApplied(ctx, last); err != nil {
+		return nil, fmt.Errorf("catch up to %d: %w", last, err)
+	}
+	ok = true
+	n.lg.Info("ledger open", "applied", n.Applied(), "origin", cfg.Origin)
+	return n, nil
+}
+
+// writeGenesis appends the network genesis, signed by the registrar key.
+func (n *Node) writeGenesis(ctx context.Context) error {
+	body := &events.GenesisBody{Origin: n.cfg.Origin, Name: "climateledger network",
+		RegistrarKeys: []events.PublicKeyRef{n.keys.Registrar.Ref()}, LogKey: n.keys.LogVerifierKey}
+	d := &events.Draft{Party: events.NetworkParty, Seq: 1, Type: events.TypeGenesis, Time: n.cfg.Now().UTC().Truncate(time.Second), Body: body}
+	payload, err := d.Marshal()
+	if err != nil {
+		return fmt.Errorf("genesis: %w", err)
+	}
+	entry := events.Sign(payload, n.keys.Registrar)
+	if _, err := n.log.Append(ctx, events.NetworkParty, d.ID, entry, 0); err != nil {
+		return fmt.Errorf("append genesis: %w", err)
+	}
+	n.lg.Info("genesis written", "id", d.ID, "hash", events.PayloadHash(payload).String())
+	return nil
+}
+
+// checkGenesis refuses to run with a log key that the genesis does not name.
+func (n *Node) checkGenesis() error {
+	g := n.reg.Genesis()
+	if g == nil {
+		return nil // the applier has not reached it yet; it is checked on catch-up
+	}
+	if g.LogKey != n.keys.LogVerifierKey {
+		return fmt.Errorf("keys/%s is %q but the log's genesis names %q: this data directory belongs to another log", LogPubFile, n.keys.LogVerifierKey, g.LogKey)
+	}
+	if g.Origin != n.cfg.Origin {
+		return fmt.Errorf("origin %q does not match the genesis origin %q", n.cfg.Origin, g.Origin)
+	}
+	return nil
+}
+
+// restoreRegistry replays entries 1..applied into the registry (the tree and the
+// projections for them are already in Pebble).
+func (n *Node) restoreRegistry(ctx context.Context) error {
+	if n.applied == 0 {
+		return nil
+	}
+	start := time.Now()
+	var pending [][]byte
+	flush := func() {
+		for _, p := range n.parseGroup(pending) {
+			if p.entry == nil {
+				n.reg.Skip()
+			} else {
+				n.reg.Apply(p.entry)
+			}
+		}
+		pending = pending[:0]
+	}
+	err := n.log.Read(ctx, 1, func(seq uint64, entry []byte) error {
+		if seq > n.applied {
+			return errStopRead
+		}
+		pending = append(pending, entry)
+		if len(pending) == 1024 {
+			flush()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopRead) {
+		return fmt.Errorf("restore registry: %w", err)
+	}
+	flush()
+	if n.reg.Applied() != n.applied {
+		return fmt.Errorf("%w: restored %d entries, pebble says %d", ErrCorrupt, n.reg.Applied(), n.applied)
+	}
+	n.lg.Info("registry restored", "entries", n.applied, "took", time.Since(start).String())
+	return nil
+}
+
+var errStopRead = errors.New("stop reading")
+
+// Close stops the applier and closes Pebble and the log. In-flight submissions fail
+// with ErrClosed or ErrUnavailable.
+func (n *Node) Close() error {
+	if n.cancel != nil {
+		n.cancel()
+		<-n.done
+	}
+	return n.closeStores()
+}
+
+func (n *Node) closeStores() error {
+	var errs []error
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+		n.db = nil
+	}
+	if n.log != nil {
+		errs = append(errs, n.log.Close())
+		n.log = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Applied returns the number of entries integrated (the tree size).
+func (n *Node) Applied() uint64 {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.applied
+}
+
+// WaitApplied waits until at least size entries are integrated.
+func (n *Node) WaitApplied(ctx context.Context, size uint64) error {
+	for {
+		n.mu.RLock()
+		applied, ch, aerr := n.applied, n.changed, n.applyErr
+		n.mu.RUnlock()
+		if applied >= size {
+			return nil
+		}
+		if aerr != nil {
+			return fmt.Errorf("%w: applier stopped: %v", ErrUnavailable, aerr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// DB returns the node's Pebble, for read models. Callers must not write to the
+// prefixes the ledger owns ("l/").
+func (n *Node) DB() *pebble.DB { return n.db }
+
+// Log returns the underlying stream.
+func (n *Node) Log() *natslog.Log { return n.log }
+
+// Keys returns the node's keys.
+func (n *Node) Keys() *Keys { return n.keys }
+
+// Origin returns the log's origin.
+func (n *Node) Origin() string { return n.cfg.Origin }
+
+// View runs fn with the registry under the node's read lock. fn must not keep
+// references to the registry or its parties after returning.
+func (n *Node) View(fn func(reg *events.Registry, applied uint64)) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	fn(n.reg, n.applied)
+}
+
+// Pebble keys owned by the ledger ("l/"); read models use other prefixes.
+// Integers are big-endian.
+const (
+	keyApplied   = "l/applied" // uint64: entries integrated
+	prefixTree   = "l/t/"      // merkle stored hashes
+	prefixEvent  = "l/e/"      // ‖ event id (26 chars) → eventRecord
+	prefixReject = "l/r/"      // ‖ index → rejection JSON
+)
+
+func readApplied(db *pebble.DB) (uint64, error) {
+	v, closer, err := db.Get([]byte(keyApplied))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read applied position: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: applied position is %d bytes", ErrCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
