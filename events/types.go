@@ -176,6 +176,8 @@ type AttestationBody struct {
 	Assurance      string   `json:"assurance"`
 	MaterialityPct *Decimal `json:"materiality_pct,omitempty"`
 	Opinion        string   `json:"opinion"`
+	// Summary is the verifier's summary of its findings (optional).
+	Summary string `json:"summary,omitempty"`
 }
 
 // Subject names the event an attestation is about, by id and payload hash.
@@ -190,10 +192,17 @@ type RetractionBody struct {
 	Reason  string `json:"reason"`
 }
 
-// DocumentRef points at a public document and pins its bytes.
+// DocumentRef points at a public document and, when it can, pins its bytes.
+//
+// Rules: url required, an absolute http or https URL of at most 2048 characters,
+// without white space, control characters or user information; sha256 optional (many
+// public sources change or cannot be fetched byte for byte), the lower-case hex
+// SHA-256 of the document when present; title optional text of at most 300
+// characters.
 type DocumentRef struct {
 	URL    string `json:"url"`
-	SHA256 string `json:"sha256"`
+	SHA256 string `json:"sha256,omitempty"`
+	Title  string `json:"title,omitempty"`
 }
 
 // EventType implements Body.

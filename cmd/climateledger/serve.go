@@ -149,12 +149,12 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 		return nil, err
 	}
 	(&httpapi.Handler{Node: node}).Routes(a.mux)
-	sub, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
+	stopNATS, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
 	if err != nil {
 		a.close()
-		return nil, fmt.Errorf("nats submit responder: %w", err)
+		return nil, fmt.Errorf("nats responders: %w", err)
 	}
-	a.stops = append([]func(){func() { sub.Drain() }}, a.stops...)
+	a.stops = append([]func(){stopNATS}, a.stops...)
 	return a, nil
 }
 

@@ -16,6 +16,10 @@ const (
 	SubjectSubmit = "ledger.submit"
 	// QueueSubmit is the queue group, so that several nodes share the subject.
 	QueueSubmit = "climateledger-gate"
+	// SubjectCheckpointLatest answers a request with the latest signed checkpoint, so
+	// that an auditor reading the stream over NATS can get one (new checkpoints are
+	// also published on ledger.checkpoint).
+	SubjectCheckpointLatest = "ledger.checkpoint.latest"
 )
 
 // NATSReply is the reply to a submission over NATS: the HTTP status it would have had,
@@ -26,11 +30,18 @@ type NATSReply struct {
 	Problem *Problem        `json:"problem,omitempty"`
 }
 
-// ServeNATS answers submissions on SubjectSubmit (queue QueueSubmit) until the
-// subscription is drained or the connection closed. Each request is handled with a
-// bound of timeout.
-func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (*nats.Subscription, error) {
-	return nc.QueueSubscribe(SubjectSubmit, QueueSubmit, func(m *nats.Msg) {
+// ServeNATS answers submissions on SubjectSubmit (queue QueueSubmit) and checkpoint
+// requests on SubjectCheckpointLatest until stop is called or the connection closes.
+// Each submission is handled with a bound of timeout.
+func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop func(), err error) {
+	cp, err := nc.QueueSubscribe(SubjectCheckpointLatest, QueueSubmit, func(m *nats.Msg) {
+		b, _ := node.Checkpoint()
+		m.Respond(b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sub, err := nc.QueueSubscribe(SubjectSubmit, QueueSubmit, func(m *nats.Msg) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		var reply NATSReply
@@ -47,4 +58,9 @@ func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (*nats.S
 		b, _ := jsonMarshal(reply)
 		m.Respond(b)
 	})
+	if err != nil {
+		cp.Unsubscribe()
+		return nil, err
+	}
+	return func() { sub.Drain(); cp.Drain() }, nil
 }
