@@ -151,10 +151,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	if n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
+	cache := pebble.NewCache(cfg.CacheSize)
+	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
-		Cache:              pebble.NewCache(cfg.CacheSize),
-	}); err != nil {
+		Cache:              cache,
+		Logger:             pebbleLogger{cfg.Logger},
+	})
+	cache.Unref() // the DB holds its own reference
+	if err != nil {
 		return nil, fmt.Errorf("open pebble: %w", err)
 	}
 	if n.applied, err = readApplied(n.db); err != nil {

@@ -37,7 +37,10 @@ func Open(t testing.TB, dir string, projectors ...ledger.Projector) (*ledger.Nod
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Events of the network all carry the time the node opened (whole seconds), so
+	// that events made later with time.Now never go backwards against them.
 	net.Now = time.Now().UTC().Truncate(time.Second)
+	net.Step = 0
 	return node, net
 }
 
