@@ -261,7 +261,7 @@ func (b *RegistrarKeyRevokedBody) validate(fe *fieldErrors) {
 //     ^[A-Z]{2} ?[A-Z2-9]{3}$, each optional; for a jurisdiction both start with its
 //     country;
 //   - keys: 1 to 16 valid keys with distinct key ids;
-//   - endorsements: for a jurisdiction optional, not empty, each {summit
+//   - endorsements: for a jurisdiction optional, not empty, at most 2, each {summit
 //     (2015-los-angeles or 2016-beijing), date}, no summit twice; for a verifier
 //     absent.
 func (b *EnrolledBody) validate(fe *fieldErrors) {
@@ -308,7 +308,7 @@ func (b *EnrolledBody) validate(fe *fieldErrors) {
 		v.add("body.endorsements", "must not be empty (omit the field instead)")
 	}
 	seen := map[string]int{}
-	for i, e := range b.Endorsements {
+	for i, e := range limit(v, "body.endorsements", b.Endorsements, len(summits)) {
 		p := pathIndex("body.endorsements", i)
 		if v.enum(p+".summit", e.Summit, true, summits) {
 			if j, dup := seen[e.Summit]; dup {
@@ -839,7 +839,7 @@ func (l *InventoryLine) validate(v bodyCheck, p, level string) {
 	case l.TCO2e == nil && l.Notation == "":
 		v.add(p+".tco2e", "required unless notation is given")
 	case l.TCO2e != nil && *l.TCO2e < 0 && l.GPCRef != gpcLandRef:
-		v.add(p+".tco2e", "must not be negative (only %s, land, may report net removals)", gpcLandRef)
+		v.add(p+".tco2e", "%s is negative (only %s, land, may report net removals)", *l.TCO2e, gpcLandRef)
 	}
 	if l.Notation != "" {
 		if l.TCO2e != nil {
