@@ -1,0 +1,193 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/ledgertest"
+)
+
+// Write-path benchmarks (docs/PERFORMANCE.md):
+//
+//	go test ./ledger/ -run '^$' -bench 'Submit|Integrat' -benchtime 2000x -count 5
+//
+// BenchmarkSubmit measures submit → receipt (with checkpoint and inclusion proof) on a
+// durable node (SyncAlways JetStream, synced Pebble batches) and, in the same run and
+// on the same server and disk, a raw JetStream publish of the same entries to a
+// SyncAlways file-store stream. It reports both rates, the ratio, and p50/p99 latency.
+
+// chainEntries pre-signs count consecutive events of party, starting after head.
+func chainEntries(party string, key *events.Signer, headSeq uint64, head events.Hash, count int) [][]byte {
+	out := make([][]byte, count)
+	now := time.Now().UTC().Truncate(time.Second)
+	for i := range out {
+		d := &events.Draft{Party: party, Seq: headSeq + 1, Prev: head, Type: events.TypeEndorsement, Time: now,
+			Body: &events.EndorsementBody{Summit: "2015-los-angeles", Date: "2015-09-15", TargetWording: fmt.Sprintf("benchmark event %d", i)}}
+		payload, err := d.Marshal()
+		if err != nil {
+			panic(err)
+		}
+		out[i] = events.Sign(payload, key)
+		headSeq, head = headSeq+1, events.PayloadHash(payload)
+	}
+	return out
+}
+
+// latencies runs op for every entry of every client concurrently and returns the
+// rate and the sorted latencies.
+func latencies(clients int, per [][][]byte, op func(c int, entry []byte) error) (float64, []time.Duration, error) {
+	lat := make([][]time.Duration, clients)
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	total := 0
+	for c := 0; c < clients; c++ {
+		total += len(per[c])
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for _, e := range per[c] {
+				t0 := time.Now()
+				if err := op(c, e); err != nil {
+					errs <- err
+					return
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, nil, err
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return float64(total) / elapsed.Seconds(), all, nil
+}
+
+func pct(all []time.Duration, p float64) float64 {
+	if len(all) == 0 {
+		return 0
+	}
+	return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+}
+
+func BenchmarkSubmit(b *testing.B) {
+	for _, clients := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			node, n := ledgertest.Open(b, "")
+			ctx := context.Background()
+			per := make([][][]byte, clients)
+			count := max(1, b.N/clients)
+			for c := 0; c < clients; c++ {
+				party := fmt.Sprintf("bench-%02d", c)
+				n.Enroll(party, "Bench", "", "US", "city")
+				if _, _, err := node.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
+					b.Fatal(err)
+				}
+				p := n.Parties[party]
+				per[c] = chainEntries(party, p.Keys[0], p.Seq, p.Head, count)
+			}
+			// Raw baseline: the same entries, published to another SyncAlways stream of
+			// the same server.
+			js := node.Log().JetStream()
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage}); err != nil {
+				b.Fatal(err)
+			}
+			rawRate, rawLat, err := latencies(clients, per, func(c int, e []byte) error {
+				_, err := js.Publish(ctx, fmt.Sprintf("raw.%d", c), e)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			rate, lat, err := latencies(clients, per, func(c int, e []byte) error {
+				_, _, err := node.Submit(ctx, e)
+				return err
+			})
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(rate, "events/s")
+			b.ReportMetric(pct(lat, 0.50), "p50-ms")
+			b.ReportMetric(pct(lat, 0.99), "p99-ms")
+			b.ReportMetric(rawRate, "raw-msgs/s")
+			b.ReportMetric(pct(rawLat, 0.50), "raw-p50-ms")
+			b.ReportMetric(pct(rawLat, 0.99), "raw-p99-ms")
+			b.ReportMetric(rate/rawRate, "ratio-to-raw")
+		})
+	}
+}
+
+// BenchmarkIntegration measures the applier alone: a log of b.N entries is written
+// (bypassing the gate), the node's Pebble is removed, and a fresh open integrates the
+// whole log — parsing, every signature, the replay rules, tree hashes, synced batches
+// and a checkpoint per group.
+func BenchmarkIntegration(b *testing.B) {
+	dir := b.TempDir()
+	node, n := ledgertest.Open(b, dir)
+	ctx := context.Background()
+	const parties = 8
+	var all [][]byte
+	for c := 0; c < parties; c++ {
+		party := fmt.Sprintf("bench-%02d", c)
+		n.Enroll(party, "Bench", "", "US", "city")
+		if _, _, err := node.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	per := max(1, b.N/parties)
+	for c := 0; c < parties; c++ {
+		p := n.Parties[fmt.Sprintf("bench-%02d", c)]
+		all = append(all, chainEntries(p.ID, p.Keys[0], p.Seq, p.Head, per)...)
+	}
+	// Publish straight to the stream, chains interleaved in order.
+	for i := 0; i < per; i++ {
+		for c := 0; c < parties; c++ {
+			e, _ := events.ParseEntry(all[c*per+i])
+			if _, err := node.Log().JetStream().PublishAsync("ledger.events."+e.Payload.Party, all[c*per+i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	select {
+	case <-node.Log().JetStream().PublishAsyncComplete():
+	case <-time.After(5 * time.Minute):
+		b.Fatal("publishing timed out")
+	}
+	last, _ := node.Log().LastSeq(ctx)
+	node.Close()
+	if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	node2, err := ledger.Open(ctx, ledger.Config{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	defer node2.Close()
+	if got := node2.Applied(); got != last {
+		b.Fatalf("applied %d, want %d", got, last)
+	}
+	if rj, _ := node2.Rejections(0, last); len(rj) != 0 {
+		b.Fatalf("%d entries rejected, first %+v", len(rj), rj[0])
+	}
+	b.ReportMetric(float64(last)/elapsed.Seconds(), "entries/s")
+}
