@@ -238,8 +238,8 @@ func (n *Node) integrate(group []streamed) error {
 		a := &Applied{Index: index, Raw: p.raw, Entry: p.entry, Finding: p.finding, Registry: n.reg}
 		if p.entry == nil {
 			n.reg.Skip()
-		} else {
-			a.Finding = n.reg.Apply(p.entry)
+		} else if a.Finding = n.reg.Apply(p.entry); a.Finding == nil {
+			n.subjectSeq[p.entry.Payload.Party] = index + 1
 		}
 		if err := n.record(b, a); err != nil {
 			n.mu.Unlock()

@@ -70,48 +70,44 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 	mu.Lock()
 	defer mu.Unlock()
 
-	// Catch the registry up with the chain: everything up to the subject's last entry.
-	subjSeq, _, err := n.log.SubjectHead(ctx, p.Party)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
-	}
-	wait := subjSeq
-	if p.Type == events.TypePartnership || p.Type == events.TypeAttestation || p.Type == events.TypeRetraction {
-		// These read other chains' state: catch up with the whole log.
-		if wait, err = n.log.LastSeq(ctx); err != nil {
-			return nil, false, fmt.Errorf("%w: read log position: %v", ErrUnavailable, err)
+	// Fast path: the expectation is the stream sequence of the chain's last valid
+	// entry as this node's applier saw it. JetStream enforces it: if another entry
+	// reached the subject since (another node, or a publish that bypassed the gate),
+	// the append fails and the slow path below catches up from the stream itself.
+	expect, head, finding := n.checkAgainstRegistry(e)
+	if finding != nil || readsOtherChains(p.Type) {
+		// Refuse only on a registry caught up with the stream: maybe just this node is
+		// behind. Types that read other chains always catch up first.
+		if expect, head, finding, err = n.catchUpAndCheck(ctx, e); err != nil {
+			return nil, false, err
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
-	err = n.WaitApplied(wctx, wait)
-	cancel()
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: the node is behind the log: %v", ErrUnavailable, err)
-	}
-
-	var finding *events.Finding
-	var head Head
-	n.View(func(reg *events.Registry, _ uint64) {
-		finding = reg.Check(e)
-		head = headOf(p.Party, reg.Party(p.Party))
-	})
-	if finding != nil {
-		switch finding.Code {
-		case events.CodeDuplicateID:
-			return n.existing(ctx, e, finding)
-		case events.CodeChainBreak:
-			return nil, false, &ConflictError{Head: head, Reason: finding.Reason}
+	var app natslog.Appended
+	for attempt := 0; ; attempt++ {
+		if finding != nil {
+			switch finding.Code {
+			case events.CodeDuplicateID:
+				return n.existing(ctx, e, finding)
+			case events.CodeChainBreak:
+				return nil, false, &ConflictError{Head: head, Reason: finding.Reason}
+			}
+			return nil, false, finding
 		}
-		return nil, false, finding
-	}
-
-	app, err := n.appendEntry(ctx, p.Party, p.ID, stored, subjSeq)
-	if err != nil {
+		app, err = n.appendEntry(ctx, p.Party, p.ID, stored, expect)
 		var ce *natslog.ConflictError
+		if errors.As(err, &ce) && attempt == 0 {
+			if expect, head, finding, err = n.catchUpAndCheck(ctx, e); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
 		if errors.As(err, &ce) {
 			return nil, false, &ConflictError{Head: head, Reason: "another entry was appended to the chain first"}
 		}
-		return nil, false, err
+		if err != nil {
+			return nil, false, err
+		}
+		break
 	}
 	index := app.Seq - 1
 	if app.Duplicate {
@@ -126,6 +122,43 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 	}
 	rc, err = n.waitReceipt(ctx, e, index)
 	return rc, !app.Duplicate, err
+}
+
+// checkAgainstRegistry checks e against the registry as the applier left it and
+// returns the publish expectation for its chain and the chain's head.
+func (n *Node) checkAgainstRegistry(e *events.Entry) (expect uint64, head Head, f *events.Finding) {
+	party := e.Payload.Party
+	n.View(func(reg *events.Registry, _ uint64) {
+		f = reg.Check(e)
+		head = headOf(party, reg.Party(party))
+		expect = n.subjectSeq[party]
+	})
+	return expect, head, f
+}
+
+// catchUpAndCheck reads the chain's last stream sequence from the stream, waits until
+// the applier has integrated it (for types that read other chains, the whole log), and
+// checks e again. The returned expectation is the stream's own.
+func (n *Node) catchUpAndCheck(ctx context.Context, e *events.Entry) (uint64, Head, *events.Finding, error) {
+	p := e.Payload
+	subjSeq, _, err := n.log.SubjectHead(ctx, p.Party)
+	if err != nil {
+		return 0, Head{}, nil, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
+	}
+	wait := subjSeq
+	if readsOtherChains(p.Type) {
+		if wait, err = n.log.LastSeq(ctx); err != nil {
+			return 0, Head{}, nil, fmt.Errorf("%w: read log position: %v", ErrUnavailable, err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
+	err = n.WaitApplied(wctx, wait)
+	cancel()
+	if err != nil {
+		return 0, Head{}, nil, fmt.Errorf("%w: the node is behind the log: %v", ErrUnavailable, err)
+	}
+	_, head, f := n.checkAgainstRegistry(e)
+	return subjSeq, head, f, nil
 }
 
 // appendEntry publishes with the chain expectation, retrying a bounded number of times
@@ -274,6 +307,12 @@ func (n *Node) checkpointAt(size uint64) ([]byte, error) {
 		return nil, err
 	}
 	return proof.SignCheckpoint(proof.Checkpoint{Origin: n.cfg.Origin, Size: size, Root: root}, n.keys.LogSigner)
+}
+
+// readsOtherChains reports whether the replay rules for type t read the state of
+// other chains (partners' keys, the attested or retracted event).
+func readsOtherChains(t string) bool {
+	return t == events.TypePartnership || t == events.TypeAttestation || t == events.TypeRetraction
 }
 
 func chainSlot(party string) int {

@@ -108,9 +108,12 @@ type Node struct {
 	// chains serialises writes per chain (one write in flight per chain).
 	chains [256]sync.Mutex
 
-	// mu guards reg, applied, checkpoint and changed.
-	mu         sync.RWMutex
-	reg        *events.Registry
+	// mu guards reg, subjectSeq, applied, checkpoint, changed and applyErr.
+	mu  sync.RWMutex
+	reg *events.Registry
+	// subjectSeq is, per party, the stream sequence of the last valid entry of its
+	// chain: the gate's optimistic publish expectation.
+	subjectSeq map[string]uint64
 	applied    uint64 // entries integrated (= tree size = last applied stream seq)
 	checkpoint []byte // latest signed checkpoint, over applied entries
 	changed    chan struct{}
@@ -130,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("ledger config: %w", err)
 	}
 	cfg.setDefaults()
-	n := &Node{cfg: cfg, lg: cfg.Logger, reg: events.NewRegistry(), changed: make(chan struct{}), done: make(chan struct{})}
+	n := &Node{cfg: cfg, lg: cfg.Logger, reg: events.NewRegistry(), subjectSeq: map[string]uint64{}, changed: make(chan struct{}), done: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -244,8 +247,8 @@ func (n *Node) restoreRegistry(ctx context.Context) error {
 		for _, p := range n.parseGroup(pending) {
 			if p.entry == nil {
 				n.reg.Skip()
-			} else {
-				n.reg.Apply(p.entry)
+			} else if n.reg.Apply(p.entry) == nil {
+				n.subjectSeq[p.entry.Payload.Party] = n.reg.Applied()
 			}
 		}
 		pending = pending[:0]
