@@ -1,0 +1,57 @@
+// Package natslog is climateledger's log: the NATS JetStream stream LEDGER, and
+// optionally the nats-server that holds it.
+//
+// The stream is the log (docs/SPEC.md, DESIGN §2 and §3 "Log"). Every entry is the
+// exact bytes given to [Log.Append], stored as one message on the subject
+// ledger.events.<party> with the header Nats-Msg-Id set to the caller's message id
+// (the event id). The log index of an entry is its stream sequence − 1. The package
+// knows nothing about what an entry means: it moves opaque bytes, keeps one chain per
+// party by optimistic concurrency on the subject's last sequence, and replays the
+// stream in order.
+//
+// # Modes
+//
+// By default [Open] starts an embedded nats-server with JetStream on
+// [Config.StoreDir], opens no network port, and connects to it in process. With
+// [Config.ListenAddr] the embedded server also listens on that address and requires
+// the user "climateledger" with a random password kept in KeysDir/nats.password.
+// With [Config.URL] nothing is embedded: the log connects to an existing NATS
+// JetStream deployment (a cluster, with [Config.Replicas] = 3).
+//
+// # Stream
+//
+// Open creates the stream LEDGER when it is missing, and when it exists checks it
+// and refuses (with a [*StreamMismatchError] naming every difference) any setting
+// that could lose, alter, or stop accepting entries; it never updates a stream. The
+// stream is created with: subjects ["ledger.events.*"], file storage, limits
+// retention with no message, byte, age or per-subject limits, DenyDelete,
+// DenyPurge, no rollups, a duplicate window of [Config.DuplicateWindow],
+// direct gets allowed, [Config.Replicas] replicas, and a maximum message size of
+// [Config.MaxMsgSize] + 1024: JetStream counts the NATS headers against that limit,
+// and an entry of exactly MaxMsgSize bytes must fit.
+//
+// # Durability
+//
+// The embedded server runs with SyncAlways: every message is written and fsynced
+// before it is acknowledged (nats-server's default is to fsync every two minutes,
+// which can lose acknowledged writes on a crash). When [Log.Append] returns a nil
+// error, the entry has been stored, fsynced on the server, and assigned the
+// returned sequence. On a replicated stream (URL mode) it has been stored by a
+// quorum of the replicas, each of which persists it according to its own server's
+// sync setting: run those servers with "sync_interval: always". An entry acknowledged this
+// way is never removed or changed by this package or by the stream (deletes,
+// purges, rollups and limits are all refused).
+//
+// When Append returns an error wrapping [ErrUnavailable], the entry was not
+// appended — unless the error also wraps [ErrOutcomeUnknown] (a timeout, a lost
+// connection, a cancelled context after the request was sent), in which case it
+// may have been. Callers reconcile by retrying Append with the same message id and
+// the same expectation: that is idempotent (see [Log.Append]).
+//
+// # Concurrency
+//
+// A *Log is safe for concurrent use by multiple goroutines unless a method says
+// otherwise. Keep one write in flight per party: concurrent appends to one party
+// are safe (all but one fail with a [*ConflictError]) but waste work, and on
+// replicated streams JetStream refuses a second in-flight write to one subject.
+package natslog
