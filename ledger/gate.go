@@ -164,19 +164,22 @@ func (n *Node) catchUpAndCheck(ctx context.Context, e *events.Entry) (uint64, He
 // appendEntry publishes with the chain expectation, retrying a bounded number of times
 // when the outcome is unknown (the msg id makes the retry idempotent).
 func (n *Node) appendEntry(ctx context.Context, party, id string, stored []byte, expect uint64) (natslog.Appended, error) {
-	var last error
+	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		app, err := n.log.Append(ctx, party, id, stored, expect)
-		if err == nil || !errors.Is(err, natslog.ErrUnavailable) || ctx.Err() != nil {
-			if err != nil && errors.Is(err, natslog.ErrUnavailable) {
-				return app, fmt.Errorf("%w: %v", ErrUnavailable, err)
-			}
+		var app natslog.Appended
+		app, err = n.log.Append(ctx, party, id, stored, expect)
+		if !errors.Is(err, natslog.ErrUnavailable) {
 			return app, err
 		}
-		last = err
-		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		}
 	}
-	return natslog.Appended{}, fmt.Errorf("%w: %v", ErrUnavailable, last)
+	// Wrapping with %w keeps natslog.ErrOutcomeUnknown visible: then the entry may be
+	// in the log, and resubmitting the same event is safe (it is deduplicated).
+	return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // existing answers a resubmission: the same bytes get the original receipt; other

@@ -12,6 +12,7 @@ import (
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/natslog"
 )
 
 // Problem is an RFC 9457 problem document with the project's extensions: a stable
@@ -85,6 +86,8 @@ func ProblemFor(err error) *Problem {
 	case errors.As(err, &pe):
 		index := pe.Index
 		return newProblem(http.StatusServiceUnavailable, CodeIntegrationPending, pe.Error(), func(p *Problem) { p.Index = &index })
+	case errors.Is(err, natslog.ErrOutcomeUnknown):
+		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the log did not answer in time; the event may or may not be recorded: resubmit the same envelope (it is deduplicated) to get its receipt", nil)
 	case errors.Is(err, ledger.ErrUnavailable), errors.Is(err, ledger.ErrClosed):
 		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the log is unavailable; nothing was appended", nil)
 	case errors.Is(err, ledger.ErrNotFound):
