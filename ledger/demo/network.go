@@ -1,0 +1,259 @@
+// Package demo holds climateledger's demo network — endorsers of the U.S.-China
+// Climate Leaders Declaration with their targets, inventories, plans and partnerships
+// as found in public sources — and seeds it into a node through the real gate
+// (ledger.Node.Submit with signed DSSE envelopes), as `climateledger serve --demo`
+// does on a new data directory.
+//
+// The data is network.json, embedded in the binary. Every figure in it carries its
+// source and a confidence mark (V verified in the source text, K general knowledge
+// consistent with the sources, derived from V figures); nothing uncertain (U) is used.
+// README.md in this directory lists every figure with its source and what was left out.
+//
+// Each demo party gets its own Ed25519 key, generated on first seeding and kept in a
+// key directory (DATA/demo-keys/<party>.key, the format of events.MarshalKeyFile, mode
+// 0600), so that a user can submit events as that party.
+package demo
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/climateledger/climateledger/events"
+)
+
+//go:embed network.json
+var networkJSON []byte
+
+// VerifierID is the party id of the demo's fictitious verifier.
+const VerifierID = "demo-verifier"
+
+// Network is the curated demo data: the parties in enrolment order, each with the
+// events of its own chain, then the partnerships and attestations that go on the
+// chains of their submitters.
+type Network struct {
+	// About says what the data is and where it comes from.
+	About string `json:"about"`
+	// CompiledFrom names the source data set.
+	CompiledFrom string         `json:"compiled_from"`
+	Parties      []*Party       `json:"parties"`
+	Partnerships []*Partnership `json:"partnerships"`
+	Attestations []*Attestation `json:"attestations"`
+	byID         map[string]*Party
+}
+
+// Party is one demo party: its enrolment (without keys, which are generated when
+// seeding) and the events of its chain after the enrolment, in order.
+type Party struct {
+	ID string `json:"id"`
+	// Confidence says how sure the party's identity data is (names, codes,
+	// endorsements).
+	Confidence string `json:"confidence"`
+	// Sources back the party's endorsement and names.
+	Sources   []string            `json:"sources,omitempty"`
+	Enrolment events.EnrolledBody `json:"enrolment"`
+	Events    []*Event            `json:"events"`
+}
+
+// Event is one event of a party's chain: its type, the body as it goes on the wire,
+// and the confidence of its figures.
+type Event struct {
+	Type       string          `json:"type"`
+	Confidence string          `json:"confidence"`
+	Note       string          `json:"note,omitempty"`
+	Body       json.RawMessage `json:"body"`
+	body       events.Body
+}
+
+// Partnership is a partnership.recorded event on the submitter's chain, co-signed by
+// every partner.
+type Partnership struct {
+	Submitter  string          `json:"submitter"`
+	Confidence string          `json:"confidence"`
+	Body       json.RawMessage `json:"body"`
+	body       *events.PartnershipBody
+}
+
+// Attestation is an attestation.issued event by a verifier about the inventory of
+// another party for one year; the subject's event id and hash are filled in when
+// seeding.
+type Attestation struct {
+	Verifier string `json:"verifier"`
+	Subject  struct {
+		Party string `json:"party"`
+		Type  string `json:"type"`
+		Year  int    `json:"year"`
+	} `json:"subject"`
+	Confidence string          `json:"confidence"`
+	Body       json.RawMessage `json:"body"`
+	body       events.AttestationBody
+}
+
+var loadOnce = sync.OnceValues(func() (*Network, error) { return Parse(networkJSON) })
+
+// Load returns the embedded demo network, parsed and checked once (see Parse). The
+// result is shared: callers must not modify it. Safe for concurrent use.
+func Load() (*Network, error) { return loadOnce() }
+
+// Parse decodes and checks demo network data: unknown fields are rejected, every body
+// must be valid for its event type (events.DecodeBody), every party id well-formed and
+// distinct, every figure marked with a confidence that is not U, partners and subjects
+// must be demo parties, and the verifier must be VerifierID's kind verifier.
+func Parse(b []byte) (*Network, error) {
+	var n Network
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&n); err != nil {
+		return nil, fmt.Errorf("demo network: %w", err)
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	confident := func(what, c string) {
+		switch {
+		case strings.TrimSpace(c) == "":
+			bad("%s: confidence required", what)
+		case strings.HasPrefix(c, "U"):
+			bad("%s: confidence %q: uncertain figures are not used", what, c)
+		}
+	}
+	n.byID = map[string]*Party{}
+	for i, p := range n.Parties {
+		what := fmt.Sprintf("parties[%d] %s", i, p.ID)
+		if !events.ValidPartyID(p.ID) {
+			bad("%s: not a party id", what)
+		}
+		if n.byID[p.ID] != nil {
+			bad("%s: duplicate party id", what)
+		}
+		n.byID[p.ID] = p
+		confident(what, p.Confidence)
+		if p.Enrolment.Keys != nil {
+			bad("%s: enrolment keys are generated when seeding; omit them", what)
+		}
+		for j, e := range p.Events {
+			ewhat := fmt.Sprintf("%s events[%d] %s", what, j, e.Type)
+			confident(ewhat, e.Confidence)
+			switch e.Type {
+			case events.TypePartyEnrolled, events.TypePartnership, events.TypeAttestation, events.TypeGenesis:
+				bad("%s: not allowed among a party's own events", ewhat)
+				continue
+			}
+			body, err := events.DecodeBody(e.Type, e.Body)
+			if err != nil {
+				bad("%s: %w", ewhat, err)
+				continue
+			}
+			e.body = body
+		}
+	}
+	for i, ps := range n.Partnerships {
+		what := fmt.Sprintf("partnerships[%d]", i)
+		confident(what, ps.Confidence)
+		body, err := events.DecodeBody(events.TypePartnership, ps.Body)
+		if err != nil {
+			bad("%s: %w", what, err)
+			continue
+		}
+		ps.body = body.(*events.PartnershipBody)
+		found := false
+		for _, id := range ps.body.Partners {
+			found = found || id == ps.Submitter
+			if p := n.byID[id]; p == nil || p.Enrolment.Kind != events.KindJurisdiction {
+				bad("%s: partner %s is not a demo jurisdiction", what, id)
+			}
+		}
+		if !found {
+			bad("%s: submitter %s is not among the partners", what, ps.Submitter)
+		}
+	}
+	for i, a := range n.Attestations {
+		what := fmt.Sprintf("attestations[%d]", i)
+		confident(what, a.Confidence)
+		if v := n.byID[a.Verifier]; v == nil || v.Enrolment.Kind != events.KindVerifier {
+			bad("%s: %s is not a demo verifier", what, a.Verifier)
+		}
+		if _, err := a.subjectEvent(&n); err != nil {
+			bad("%s: %w", what, err)
+		}
+		d := json.NewDecoder(bytes.NewReader(a.Body))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&a.body); err != nil {
+			bad("%s: body: %w", what, err)
+		}
+	}
+	if v := n.byID[VerifierID]; v == nil || v.Enrolment.Kind != events.KindVerifier {
+		bad("party %s: missing or not a verifier", VerifierID)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("demo network: %w", err)
+	}
+	return &n, nil
+}
+
+// subjectEvent returns the position (in the subject party's Events) of the
+// attestation's subject: the party's one event of the given type and year.
+func (a *Attestation) subjectEvent(n *Network) (int, error) {
+	p := n.byID[a.Subject.Party]
+	if p == nil {
+		return 0, fmt.Errorf("subject party %s is not a demo party", a.Subject.Party)
+	}
+	if a.Subject.Type != events.TypeInventoryReported {
+		return 0, fmt.Errorf("subject type %s: only inventories are attested in the demo", a.Subject.Type)
+	}
+	at := -1
+	for i, e := range p.Events {
+		var y struct {
+			Year int `json:"year"`
+		}
+		if e.Type != a.Subject.Type || json.Unmarshal(e.Body, &y) != nil || y.Year != a.Subject.Year {
+			continue
+		}
+		if at >= 0 {
+			return 0, fmt.Errorf("subject: %s has two %s events for %d", p.ID, a.Subject.Type, a.Subject.Year)
+		}
+		at = i
+	}
+	if at < 0 {
+		return 0, fmt.Errorf("subject: %s has no %s event for %d", p.ID, a.Subject.Type, a.Subject.Year)
+	}
+	return at, nil
+}
+
+// Party returns the demo party with this id, or nil.
+func (n *Network) Party(id string) *Party { return n.byID[id] }
+
+// Counts returns the number of demo events of each type, enrolments included: the
+// events a complete seeding puts in the log (the genesis is not counted).
+func (n *Network) Counts() map[string]int {
+	c := map[string]int{events.TypePartyEnrolled: len(n.Parties)}
+	for _, p := range n.Parties {
+		for _, e := range p.Events {
+			c[e.Type]++
+		}
+	}
+	c[events.TypePartnership] += len(n.Partnerships)
+	c[events.TypeAttestation] += len(n.Attestations)
+	return c
+}
+
+// EventCount returns the number of events a complete seeding puts in the log.
+func (n *Network) EventCount() int {
+	total := 0
+	for _, v := range n.Counts() {
+		total += v
+	}
+	return total
+}
+
+// PartyIDs returns the demo party ids in enrolment order.
+func (n *Network) PartyIDs() []string {
+	ids := make([]string, 0, len(n.Parties))
+	for _, p := range n.Parties {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
