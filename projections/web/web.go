@@ -1,0 +1,109 @@
+// Package web is climateledger's dashboard: plain HTML, CSS and JavaScript embedded in
+// the binary (no CDN, no external fonts, no build step), served at "/" with its files
+// under "/assets/". It works offline against the node that serves it.
+//
+// The page reads only the node's public HTTP API (DESIGN §7): GET /v1/parties and
+// /v1/parties/{id} (the projections), /v1/state, /v1/events/{id} and
+// /v1/events/{id}/proof for the links behind every figure, and GET /v1/subscribe
+// (server-sent events) to update open views without a reload. It has a network view
+// (every jurisdiction with its four commitments and its main target's progress,
+// filters and search in English or Chinese) and a jurisdiction view (an inline SVG
+// emissions chart with the target path, the sector breakdown, targets with their
+// revisions, plans, partnerships and attestations), in English and Chinese.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// file is one embedded file, ready to serve.
+type file struct {
+	body  []byte
+	ctype string
+	etag  string
+}
+
+// files maps a URL path ("/", "/assets/app.js") to its file; built once at init from
+// the embedded tree, which never changes.
+var files = func() map[string]*file {
+	m := map[string]*file{}
+	err := fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assets.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = http.DetectContentType(b)
+		}
+		f := &file{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		m["/"+p] = f
+		if p == "assets/index.html" {
+			m["/"] = f
+		}
+		return nil
+	})
+	if err != nil {
+		panic("web: embedded assets: " + err.Error())
+	}
+	return m
+}()
+
+// contentSecurityPolicy allows nothing but the page's own origin: no inline script,
+// no external fonts, styles or connections.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// Handler returns the dashboard's handler. It serves GET and HEAD of "/" (the page)
+// and "/assets/<file>", and answers 404 for anything else; mount it on exactly those
+// patterns ("GET /{$}" and "GET /assets/"). Responses carry an ETag and
+// "Cache-Control: no-cache" (revalidate, then 304), and a strict Content Security
+// Policy. Safe for concurrent use.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		f := files[r.URL.Path]
+		if f == nil || r.URL.Path == "/assets/index.html" {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", f.ctype)
+		h.Set("ETag", f.etag)
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasPrefix(f.ctype, "text/html") {
+			h.Set("Content-Security-Policy", contentSecurityPolicy)
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	})
+}
+
+// Routes registers the dashboard on mux at "GET /{$}" and "GET /assets/" (Go 1.22
+// patterns; GET also matches HEAD).
+func Routes(mux *http.ServeMux) {
+	h := Handler()
+	mux.Handle("GET /{$}", h)
+	mux.Handle("GET /assets/", h)
+}
