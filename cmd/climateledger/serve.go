@@ -14,6 +14,7 @@ import (
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/natslog"
+	"github.com/climateledger/climateledger/projections/web"
 )
 
 func init() {
@@ -90,7 +91,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	if c.demo {
-		if err := app.seedDemo(ctx, lg); err != nil {
+		if err := app.seedDemo(ctx, e.stdout, c.data, lg); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -149,6 +150,7 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 		return nil, err
 	}
 	(&httpapi.Handler{Node: node}).Routes(a.mux)
+	web.Routes(a.mux) // the dashboard: GET / and /assets/…
 	stopNATS, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
 	if err != nil {
 		a.close()

@@ -17,5 +17,3 @@ func newViews(lg *slog.Logger) (*views, error) { return &views{}, nil }
 func (v *views) projectors() []ledger.Projector { return nil }
 
 func (v *views) attach(ctx context.Context, node *ledger.Node, mux *http.ServeMux) error { return nil }
-
-func (a *app) seedDemo(ctx context.Context, lg *slog.Logger) error { return nil }
