@@ -604,17 +604,27 @@
     store.list = raw;
     store.parties = raw.parties || [];
     store.byID = new Map(store.parties.map((p) => [p.id, p]));
+    renderFoot();
     return store.parties;
   }
 
+  // loadState fetches the state digest for the footer, at most every 10 seconds
+  // (the server computes a digest over every row once per log size).
+  let stateAt = 0;
+  let stateTimer = null;
   async function loadState() {
+    const wait = stateAt + 10000 - Date.now();
+    if (wait > 0) {
+      if (!stateTimer) stateTimer = setTimeout(() => { stateTimer = null; loadState(); }, wait);
+      return;
+    }
+    stateAt = Date.now();
     try {
       store.state = await api.get('/v1/state');
     } catch (e) {
       store.state = null;
     }
     renderFoot();
-    return store.state;
   }
 
   // normalizeDetail turns GET /v1/parties/{id} (projections.PartyDetail) into the
@@ -673,6 +683,7 @@
     return { name: 'network', id: '' };
   }
 
+  let navigated = false; // the first view is drawn
   async function navigate(focusMain) {
     const r = parseRoute();
     view.name = r.name;
@@ -689,6 +700,10 @@
       }
     } catch (e) {
       renderError(e);
+    }
+    if (!navigated) {
+      navigated = true;
+      if (pending) { pending = false; scheduleRefresh(); }
     }
     if (focusMain) {
       const h1 = main().querySelector('h1');
@@ -1373,9 +1388,10 @@
     if (!el) return;
     clear(el);
     const st = store.state;
-    if (!st) return;
-    const n = st.applied !== undefined ? st.applied : st.index !== undefined ? st.index : st.size;
-    append(el, t('foot.log', { n: n }), st.digest ? [' · ', t('foot.digest', { d: '' }), h('code', null, String(st.digest).slice(0, 16) + '…')] : null);
+    const n = store.list ? store.list.index : st ? st.index : undefined;
+    if (n === undefined) return;
+    append(el, t('foot.log', { n: n }),
+      st && st.index === n ? [' · ', t('foot.digest', { d: '' }), h('code', { title: st.digest }, String(st.digest).slice(0, 16) + '…')] : null);
   }
 
   function applyLanguage() {
@@ -1417,6 +1433,7 @@
   // refresh reloads what the open view shows and redraws it in place, keeping the
   // focus, and announces what changed.
   async function refresh() {
+    if (!navigated) { pending = true; return; } // redone once the first view is drawn
     if (refreshing) { pending = true; return; }
     refreshing = true;
     try {
@@ -1453,11 +1470,14 @@
   function startPolling() {
     setLive('polling');
     if (pollTimer) return;
-    let last = store.state ? JSON.stringify(store.state) : '';
+    // The signed checkpoint is cheap to serve and changes with every new entry.
+    let last = '';
     pollTimer = setInterval(async () => {
       try {
-        const st = await api.get('/v1/state');
-        const now = JSON.stringify(st);
+        const r = await fetch('/v1/checkpoint', { cache: 'no-store' });
+        if (!r.ok) throw new Error(r.statusText);
+        const now = await r.text();
+        if (!last) { last = now; scheduleRefresh(); } // catch up with what came meanwhile
         if (liveState !== 'polling') setLive('polling');
         if (now !== last) { last = now; scheduleRefresh(); }
       } catch (e) {
@@ -1473,6 +1493,7 @@
     const onNotice = () => scheduleRefresh();
     es.onopen = () => {
       failures = 0;
+      if (navigated) scheduleRefresh(); // a new stream does not replay what came before it
       setLive('live');
       if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
     };
