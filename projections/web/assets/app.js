@@ -542,6 +542,18 @@
   }
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
 
+  // tableRoles states a table's roles explicitly, so that it stays a table for
+  // assistive technology when narrow screens lay it out as a list of cards.
+  function tableRoles(table) {
+    table.setAttribute('role', 'table');
+    table.querySelectorAll('thead, tbody').forEach((el) => el.setAttribute('role', 'rowgroup'));
+    table.querySelectorAll('tr').forEach((el) => el.setAttribute('role', 'row'));
+    table.querySelectorAll('thead th').forEach((el) => el.setAttribute('role', 'columnheader'));
+    table.querySelectorAll('tbody th').forEach((el) => el.setAttribute('role', 'rowheader'));
+    table.querySelectorAll('td').forEach((el) => el.setAttribute('role', 'cell'));
+    return table;
+  }
+
   // eventLink links a figure to its signed event; verifyLink downloads its proof.
   function eventLink(id, text, extra) {
     if (!id) return h('span', null, text);
@@ -859,10 +871,10 @@
               mt_ ? h('span', { class: 'target-line' }, targetShort(mt_)) : null)));
       });
       append(res, h('div', { class: 'panel scroll' },
-        h('table', { class: 'juris stack' },
+        tableRoles(h('table', { class: 'juris stack' },
           h('caption', { class: 'visually-hidden' }, t('net.title')),
           h('thead', null, h('tr', null, th('col.name'), th('col.country'), th('col.level'), th('col.targets'), th('col.inventory'), th('col.plan'), th('col.partnership'), th('col.progress'))),
-          h('tbody', null, rows))));
+          h('tbody', null, rows)))));
     }
 
     const ver = document.getElementById('verifiers');
@@ -1295,7 +1307,7 @@
       attested.get(id).push(a);
     }
     const th = (k) => h('th', { scope: 'col' }, t(k));
-    append(sec, h('div', { class: 'scroll' }, h('table', { class: 'inv stack' },
+    append(sec, h('div', { class: 'scroll' }, tableRoles(h('table', { class: 'inv stack' },
       h('thead', null, h('tr', null, th('inv.year'), th('inv.total'), th('inv.method'), th('inv.boundary'), th('inv.attested'), th('inv.proof'))),
       h('tbody', null, d.inventories.slice().reverse().map((r) => {
         const id = r.event.event_id;
@@ -1307,7 +1319,7 @@
           h('td', { class: 'small wide', 'data-label': t('inv.boundary') }, h('span', null, r.boundary || '', r.source ? [' ', docLink(r.source)] : null)),
           h('td', { class: 'small', 'data-label': t('inv.attested') }, atts.length ? h('span', null, atts.map((a) => h('span', { class: 'att' }, eventLink(a.event.event_id, t('opinion.' + a.opinion)), ' · ', partyLink(a.verifier)))) : '–'),
           h('td', { class: 'num', 'data-label': t('inv.proof') }, verifyLink(id, r.year + ' ' + t('sec.inventories'))));
-      })))));
+      }))))));
     return sec;
   }
 
