@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/events/eventtest"
+	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/audit"
+	"github.com/climateledger/climateledger/ledger/ledgertest"
+)
+
+// runCLI runs one command line in process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func auditInventory(year int) *events.InventoryBody {
+	var b events.InventoryBody
+	raw := fmt.Sprintf(`{"year":%d,"framework":"GPC","level":"BASIC","gwp":"AR5","lines":[`+
+		`{"gpc_ref":"I.1.1","scope":1,"gas":"CO2","tco2e":1000},{"gpc_ref":"I.1.2","scope":2,"gas":"CO2e","tco2e":521}],"total_tco2e":1521}`, year)
+	if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		panic(err)
+	}
+	return &b
+}
+
+// auditNode starts a node on a new data directory with three jurisdictions and two
+// inventories (6 entries) and returns it, its URL and the path of keys/log.pub.
+func auditNode(t *testing.T) (node *ledger.Node, n *eventtest.Network, url, logPub string) {
+	t.Helper()
+	dir := t.TempDir()
+	node, n = ledgertest.Open(t, dir)
+	srv := ledgertest.Serve(t, node)
+	for _, id := range []string{"us-ca", "cnszx", "ussea"} {
+		n.Enroll(id, id, "", "US", "state")
+		mustSubmit(t, node, n.Entries[len(n.Entries)-1])
+	}
+	mustSubmit(t, node, n.Append("ussea", auditInventory(2014)))
+	mustSubmit(t, node, n.Append("us-ca", auditInventory(2015)))
+	return node, n, srv.URL, filepath.Join(dir, "keys", ledger.LogPubFile)
+}
+
+func mustSubmit(t *testing.T, node *ledger.Node, entry []byte) *ledger.Receipt {
+	t.Helper()
+	rc, _, err := node.Submit(t.Context(), entry)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return rc
+}
+
+func TestAuditCommand(t *testing.T) {
+	node, _, url, logPub := auditNode(t)
+	key := node.Keys().LogVerifierKey
+	dir := filepath.Join(t.TempDir(), "export")
+
+	code, out, errOut := runCLI(t, "export", "--server", url, "--out", dir, "--log-key", logPub)
+	if code != 0 || !strings.Contains(out, "6 entries (6 new)") || !strings.Contains(out, "given by the auditor") {
+		t.Fatalf("export: exit %d\n%s%s", code, out, errOut)
+	}
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		noStdout bool
+	}{
+		{"export dir, key file", []string{"audit", dir, "--log-key", logPub}, 0,
+			[]string{"audit of export " + dir, "entries: 6 read, 6 valid, 0 rejected (0 unparsed)", "RESULT: OK\n"}, nil, false},
+		{"flags before the dir, key string", []string{"audit", "--log-key", key, dir}, 0, []string{"RESULT: OK\n"}, nil, false},
+		{"server", []string{"audit", "--server", url, "--log-key", key}, 0,
+			[]string{"audit of server " + url, "entries: 6 read, 6 valid"}, nil, false},
+		{"no key: trusting the genesis, said so", []string{"audit", dir}, 0, []string{"NOT given (--log-key)", "RESULT: OK\n"}, nil, false},
+		{"stats", []string{"audit", dir, "--stats"}, 0, []string{"RESULT: OK"}, []string{"stats: 6 entries in", "events/s; peak RSS"}, false},
+		{"no source", []string{"audit", "--log-key", key}, 2, nil, []string{"give exactly one of DIR, --server URL, --nats URL"}, true},
+		{"two sources", []string{"audit", dir, "--server", url}, 2, nil, []string{"give exactly one of DIR"}, true},
+		{"help", []string{"audit", "--help"}, 0, nil, []string{"Usage: climateledger audit (DIR | --server URL | --nats URL)"}, true},
+		{"bad key", []string{"audit", dir, "--log-key", "nonsense"}, 1, nil, []string{"--log-key nonsense:"}, true},
+		{"missing dir", []string{"audit", filepath.Join(dir, "nope")}, 1, nil, []string{"no such file or directory"}, true},
+		{"nats unreachable", []string{"audit", "--nats", "nats://127.0.0.1:1"}, 1, nil, []string{"--nats nats://127.0.0.1:1:"}, true},
+		{"check-state not available yet", []string{"audit", dir, "--check-state", url}, 1,
+			[]string{"RESULT: OK"}, []string{"--check-state: not available yet"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+			if tt.noStdout && out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		code, out, _ := runCLI(t, "audit", "--server", url, "--log-key", key, "--json")
+		var r audit.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 {
+			t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+		}
+		if !r.OK || r.Entries != 6 || r.Valid != 6 || r.Checkpoint == nil || r.Checkpoint.Size != 6 || len(r.Findings) != 0 {
+			t.Fatalf("report = %+v", r)
+		}
+	})
+
+	t.Run("tampered export", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad")
+		os.MkdirAll(bad, 0o755)
+		log, _ := os.ReadFile(filepath.Join(dir, audit.LogFile))
+		lines := bytes.SplitAfter(log, []byte("\n"))
+		lines[4], lines[5] = lines[5], lines[4] // ussea's and us-ca's inventories
+		os.WriteFile(filepath.Join(bad, audit.LogFile), bytes.Join(lines, nil), 0o644)
+		cp, _ := os.ReadFile(filepath.Join(dir, audit.CheckpointFile))
+		os.WriteFile(filepath.Join(bad, audit.CheckpointFile), cp, 0o644)
+		code, out, errOut := runCLI(t, "audit", bad, "--log-key", logPub)
+		if code != 1 || !strings.Contains(out, "log checkpoint_root_mismatch: the first 6 entries hash to root") ||
+			!strings.Contains(out, "RESULT: FAILED (1 findings)") || !strings.Contains(errOut, "FAILED: 1 findings") {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+	})
+
+	t.Run("state", func(t *testing.T) {
+		state := filepath.Join(t.TempDir(), "audit.state")
+		for i := range 2 {
+			code, out, errOut := runCLI(t, "audit", dir, "--log-key", logPub, "--state", state)
+			if code != 0 || !strings.Contains(out, "updated to the new checkpoint") {
+				t.Fatalf("run %d: exit %d\n%s%s", i, code, out, errOut)
+			}
+		}
+		if st, err := audit.LoadState(state); err != nil || st.Size != 6 {
+			t.Fatalf("state = %+v, %v", st, err)
+		}
+	})
+}
