@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		if !errors.Is(err, errUsage) {
+		if err != errUsage { // bare errUsage was printed by the flag package; wrapped ones say what is missing
 			fmt.Fprintf(stderr, "climateledger %s: %v\n", args[0], err)
 		}
 		var ec exitCode
