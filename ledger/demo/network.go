@@ -39,9 +39,12 @@ type Network struct {
 	// About says what the data is and where it comes from.
 	About string `json:"about"`
 	// CompiledFrom names the source data set.
-	CompiledFrom string         `json:"compiled_from"`
-	Parties      []*Party       `json:"parties"`
+	CompiledFrom string `json:"compiled_from"`
+	// Parties are enrolled in this order.
+	Parties []*Party `json:"parties"`
+	// Partnerships go on their submitters' chains after the parties' own events.
 	Partnerships []*Partnership `json:"partnerships"`
+	// Attestations go on their verifiers' chains last.
 	Attestations []*Attestation `json:"attestations"`
 	byID         map[string]*Party
 }
@@ -49,48 +52,63 @@ type Network struct {
 // Party is one demo party: its enrolment (without keys, which are generated when
 // seeding) and the events of its chain after the enrolment, in order.
 type Party struct {
+	// ID is the party id: lower-cased ISO 3166-2 or UN/LOCODE without its space.
 	ID string `json:"id"`
 	// Confidence says how sure the party's identity data is (names, codes,
 	// endorsements).
 	Confidence string `json:"confidence"`
 	// Sources back the party's endorsement and names.
-	Sources   []string            `json:"sources,omitempty"`
+	Sources []string `json:"sources,omitempty"`
+	// Enrolment is the party.enrolled body without keys.
 	Enrolment events.EnrolledBody `json:"enrolment"`
-	Events    []*Event            `json:"events"`
+	// Events follow the enrolment on the party's chain, in order.
+	Events []*Event `json:"events"`
 }
 
 // Event is one event of a party's chain: its type, the body as it goes on the wire,
 // and the confidence of its figures.
 type Event struct {
-	Type       string          `json:"type"`
-	Confidence string          `json:"confidence"`
-	Note       string          `json:"note,omitempty"`
-	Body       json.RawMessage `json:"body"`
-	body       events.Body
+	// Type is the event type: target.set, inventory.reported, plan.published, ….
+	Type string `json:"type"`
+	// Confidence is the source data's mark: V, K or derived, with details.
+	Confidence string `json:"confidence"`
+	// Note is a curator's remark (how the source was mapped); it is not in the event.
+	Note string `json:"note,omitempty"`
+	// Body is the event body as it goes on the wire.
+	Body json.RawMessage `json:"body"`
+	body events.Body
 }
 
 // Partnership is a partnership.recorded event on the submitter's chain, co-signed by
 // every partner.
 type Partnership struct {
-	Submitter  string          `json:"submitter"`
-	Confidence string          `json:"confidence"`
-	Body       json.RawMessage `json:"body"`
-	body       *events.PartnershipBody
+	// Submitter is the partner whose chain holds the event.
+	Submitter string `json:"submitter"`
+	// Confidence is the source data's mark.
+	Confidence string `json:"confidence"`
+	// Body is the partnership.recorded body.
+	Body json.RawMessage `json:"body"`
+	body *events.PartnershipBody
 }
 
 // Attestation is an attestation.issued event by a verifier about the inventory of
 // another party for one year; the subject's event id and hash are filled in when
 // seeding.
 type Attestation struct {
+	// Verifier is the verifier party that issues it.
 	Verifier string `json:"verifier"`
-	Subject  struct {
+	// Subject names the attested event: the subject party's one event of this type
+	// and year.
+	Subject struct {
 		Party string `json:"party"`
 		Type  string `json:"type"`
 		Year  int    `json:"year"`
 	} `json:"subject"`
-	Confidence string          `json:"confidence"`
-	Body       json.RawMessage `json:"body"`
-	body       events.AttestationBody
+	// Confidence says what the attestation is (the demo's is fictitious).
+	Confidence string `json:"confidence"`
+	// Body is the attestation.issued body without its subject.
+	Body json.RawMessage `json:"body"`
+	body events.AttestationBody
 }
 
 var loadOnce = sync.OnceValues(func() (*Network, error) { return Parse(networkJSON) })
