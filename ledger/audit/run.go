@@ -83,7 +83,7 @@ func (e *ObserverError) Unwrap() error { return e.Err }
 //
 // Run is safe to call concurrently on different sources; it uses Options.Workers + 2
 // goroutines and memory bounded by a few batches of entries plus the replay state
-// (about 70 bytes per event).
+// (the events.Registry: about 70 to 140 bytes per event, as its maps fill and grow).
 func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	started := time.Now()
 	a := &auditor{
