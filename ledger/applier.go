@@ -29,6 +29,14 @@ type Projector interface {
 	Committed(group []*Applied)
 }
 
+// GroupFinisher is an optional interface of a Projector: Finish is called once per
+// group, after Apply for the group's last entry and before the batch commits, so a
+// read model can write rows that summarise several entries once per group. An error
+// stops the applier like an error from Apply.
+type GroupFinisher interface {
+	Finish(b *pebble.Batch) error
+}
+
 // Applied is one entry as the applier integrated it.
 type Applied struct {
 	// Index is the entry's position in the log (stream sequence − 1).
@@ -254,6 +262,13 @@ func (n *Node) integrate(group []streamed) error {
 		out[i] = a
 	}
 	n.mu.Unlock()
+	for _, pr := range n.cfg.Projectors {
+		if f, ok := pr.(GroupFinisher); ok {
+			if err := f.Finish(b); err != nil {
+				return fmt.Errorf("projector finishing the group at %d: %w", applied, err)
+			}
+		}
+	}
 	size := applied + uint64(len(ps))
 	if err := b.Set([]byte(keyApplied), u64(size), nil); err != nil {
 		return err
