@@ -1,0 +1,344 @@
+package projections
+
+import (
+	"cmp"
+	"math"
+	"math/big"
+	"slices"
+
+	"github.com/climateledger/climateledger/events"
+)
+
+// partyModel is what the applier keeps in memory about a party to rewrite its
+// summary and progress rows without reading its rows back: its targets' revisions,
+// inventory headers, plan versions and partnerships, each with its retracted mark.
+// It is a cache of rows that are in Pebble (or in the batch being built): it is
+// loaded from them on first use and dropped whenever a batch may have been
+// discarded.
+type partyModel struct {
+	row     PartyRow
+	targets map[string][]targetRev
+	invs    []invHeader
+	plans   map[string][]planVer
+	pships  []pshipRef
+	// sum and prog are the summary and progress rows as last written.
+	sum  []byte
+	prog map[string][]byte
+}
+
+type targetRev struct {
+	ref       Ref
+	seq       uint64
+	withdrawn bool
+	body      *events.TargetSetBody
+	retracted bool
+}
+
+type invHeader struct {
+	year      int
+	seq       uint64
+	ref       Ref
+	total     events.Decimal
+	gwp       string
+	level     string
+	framework string
+	restates  string
+	retracted bool
+	// current and restatedBy are the standing as stored in the row.
+	current    bool
+	restatedBy []Ref
+}
+
+// standing computes the Current and RestatedBy of every inventory of year, and calls
+// changed for each one (index into invs) whose stored standing differs.
+func standing(invs []invHeader, year int, changed func(i int, current bool, restatedBy []Ref)) {
+	cur := -1
+	for _, i := range currentInventories(invs) {
+		if invs[i].year == year {
+			cur = i
+		}
+	}
+	for i := range invs {
+		if invs[i].year != year {
+			continue
+		}
+		var by []Ref
+		for j := range invs {
+			if invs[j].year == year && !invs[j].retracted && invs[j].restates == invs[i].ref.EventID {
+				by = append(by, invs[j].ref)
+			}
+		}
+		if (i == cur) != invs[i].current || !slices.Equal(by, invs[i].restatedBy) {
+			changed(i, i == cur, by)
+		}
+	}
+}
+
+type planVer struct {
+	version   int
+	ref       Ref
+	retracted bool
+}
+
+type pshipRef struct {
+	id        string
+	ref       Ref
+	partners  []string
+	retracted bool
+}
+
+func newPartyModel(row PartyRow) *partyModel {
+	return &partyModel{row: row, targets: map[string][]targetRev{}, plans: map[string][]planVer{}, prog: map[string][]byte{}}
+}
+
+// currentTarget returns a target's current revision: its last event that was not
+// retracted (nil when every one was).
+func currentTarget(revs []targetRev) *targetRev {
+	for i := len(revs) - 1; i >= 0; i-- {
+		if !revs[i].retracted {
+			return &revs[i]
+		}
+	}
+	return nil
+}
+
+// currentInventories picks each year's current inventory: among the year's
+// inventories that were not retracted, leave out those that another of them
+// restates, and take the latest (highest seq) of the rest. It returns the indexes
+// into invs of the picks, in increasing year order.
+func currentInventories(invs []invHeader) []int {
+	byYear := map[int][]int{}
+	for i, h := range invs {
+		if !h.retracted {
+			byYear[h.year] = append(byYear[h.year], i)
+		}
+	}
+	years := make([]int, 0, len(byYear))
+	for y := range byYear {
+		years = append(years, y)
+	}
+	slices.Sort(years)
+	out := make([]int, 0, len(years))
+	for _, y := range years {
+		cands := byYear[y]
+		best := -1
+		for _, i := range cands {
+			restated := false
+			for _, j := range cands {
+				if invs[j].restates == invs[i].ref.EventID {
+					restated = true
+					break
+				}
+			}
+			if !restated && (best < 0 || invs[i].seq > invs[best].seq) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			out = append(out, best)
+		}
+	}
+	return out
+}
+
+// series returns the current inventory series.
+func (m *partyModel) series() []Point {
+	cur := currentInventories(m.invs)
+	out := make([]Point, len(cur))
+	for k, i := range cur {
+		h := m.invs[i]
+		out[k] = Point{Year: h.year, TCO2e: h.total, GWP: h.gwp, Level: h.level, Framework: h.framework, Ref: h.ref}
+	}
+	return out
+}
+
+// summary computes the party's summary and the progress of each active target.
+func (m *partyModel) summary() (Summary, map[string]Progress) {
+	s := Summary{ID: m.row.ID, Kind: m.row.Kind, Names: m.row.Names, Country: m.row.Country, Level: m.row.Level, Parent: m.row.Parent,
+		ActiveTargets: []TargetRef{}, Plans: []PlanRef{}, Partnerships: []PartnershipRef{}}
+	series := m.series()
+	if len(series) > 0 {
+		l := series[len(series)-1]
+		s.LatestInventory = &InventoryRef{Year: l.Year, TotalTCO2e: l.TCO2e, GWP: l.GWP, Level: l.Level, Ref: l.Ref}
+	}
+	progress := map[string]Progress{}
+	bodies := map[string]*events.TargetSetBody{}
+	for _, id := range sortedKeys(m.targets) {
+		cur := currentTarget(m.targets[id])
+		if cur == nil || cur.withdrawn {
+			continue
+		}
+		bodies[id] = cur.body
+		s.ActiveTargets = append(s.ActiveTargets, TargetRef{TargetID: id, Type: cur.body.Type, EndYear: EndYear(cur.body), Ref: cur.ref})
+		progress[id] = Assess(TargetInput{Body: cur.body, Ref: cur.ref}, series)
+	}
+	for _, id := range sortedKeys(m.plans) {
+		vs := m.plans[id]
+		for i := len(vs) - 1; i >= 0; i-- {
+			if !vs[i].retracted {
+				s.Plans = append(s.Plans, PlanRef{PlanID: id, Version: vs[i].version, Ref: vs[i].ref})
+				break
+			}
+		}
+	}
+	for _, p := range m.pships {
+		if !p.retracted {
+			s.Partnerships = append(s.Partnerships, PartnershipRef{PartnershipID: p.id, Partners: p.partners, Ref: p.ref})
+		}
+	}
+	latest := 0
+	if s.LatestInventory != nil {
+		latest = s.LatestInventory.Year
+	}
+	s.MainTargetID = mainTarget(s.ActiveTargets, bodies, latest)
+	return s, progress
+}
+
+// mainTarget picks the target a party is judged by in lists. Among the active
+// targets it prefers, in this order: a type that inventories can assess (not
+// base_year_intensity, not baseline_scenario without baseline emissions); an end year
+// at or after the latest inventory year (the next one due), the earliest such; else
+// the latest end year; the earlier type in events.TargetTypes; the smaller target id.
+func mainTarget(ts []TargetRef, bodies map[string]*events.TargetSetBody, latestYear int) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	types := events.TargetTypes()
+	assessable := func(t TargetRef) bool {
+		b := bodies[t.TargetID]
+		return b.Type != events.TargetBaseYearIntensity && !(b.Type == events.TargetBaselineScenario && b.BaselineEmissionsTCO2e == nil)
+	}
+	best := slices.MinFunc(ts, func(a, b TargetRef) int {
+		aOK, bOK := assessable(a), assessable(b)
+		aDue, bDue := a.EndYear >= latestYear, b.EndYear >= latestYear
+		switch {
+		case aOK != bOK:
+			if aOK {
+				return -1
+			}
+			return 1
+		case aDue != bDue:
+			if aDue {
+				return -1
+			}
+			return 1
+		case aDue && a.EndYear != b.EndYear:
+			return cmp.Compare(a.EndYear, b.EndYear)
+		case !aDue && a.EndYear != b.EndYear:
+			return cmp.Compare(b.EndYear, a.EndYear)
+		}
+		if c := cmp.Compare(slices.Index(types, a.Type), slices.Index(types, b.Type)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.TargetID, b.TargetID)
+	})
+	return best.TargetID
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// acc sums Decimals exactly: in an int64 while it fits, else in a big.Int.
+type acc struct {
+	small int64
+	big   *big.Int
+	lines int
+}
+
+func (a *acc) add(d events.Decimal) {
+	a.lines++
+	v := int64(d)
+	if a.big == nil {
+		if (v > 0 && a.small > math.MaxInt64-v) || (v < 0 && a.small < math.MinInt64-v) {
+			a.big = big.NewInt(a.small)
+		} else {
+			a.small += v
+			return
+		}
+	}
+	a.big.Add(a.big, big.NewInt(v))
+}
+
+func (a *acc) number() Number {
+	if a.big != nil {
+		return numberOfInt(new(big.Int).Set(a.big))
+	}
+	return Number{small: a.small}
+}
+
+var (
+	sectorOrder = events.Sectors()
+	gasOrder    = append(events.Gases(), events.GasCO2e)
+)
+
+// breakdown sums an inventory's lines by sector, scope, gas and all three.
+func breakdown(lines []events.InventoryLine) *Breakdown {
+	if len(lines) == 0 {
+		return nil
+	}
+	type cellKey struct {
+		sector int
+		scope  int
+		gas    int
+	}
+	var bySector [8]acc
+	var byScope [4]acc
+	var byGas [9]acc
+	cells := map[cellKey]*acc{}
+	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
+	for _, l := range lines {
+		if l.TCO2e == nil {
+			b.Notations = append(b.Notations, NotationLine{GPCRef: l.GPCRef, Gas: l.Gas, Notation: l.Notation, Explanation: l.Explanation})
+			continue
+		}
+		sector, _ := events.GPCSector(l.GPCRef)
+		scope, _ := events.GPCScope(l.GPCRef)
+		si, gi := slices.Index(sectorOrder, sector), slices.Index(gasOrder, l.Gas)
+		if si < 0 || gi < 0 || scope < 1 || scope > 3 {
+			continue // not in a valid body
+		}
+		bySector[si].add(*l.TCO2e)
+		byScope[scope].add(*l.TCO2e)
+		byGas[gi].add(*l.TCO2e)
+		k := cellKey{si, scope, gi}
+		c := cells[k]
+		if c == nil {
+			c = &acc{}
+			cells[k] = c
+		}
+		c.add(*l.TCO2e)
+	}
+	for i, s := range sectorOrder {
+		if bySector[i].lines > 0 {
+			b.BySector = append(b.BySector, SectorAmount{Sector: s, TCO2e: bySector[i].number(), Lines: bySector[i].lines})
+		}
+	}
+	for s := 1; s <= 3; s++ {
+		if byScope[s].lines > 0 {
+			b.ByScope = append(b.ByScope, ScopeAmount{Scope: s, TCO2e: byScope[s].number(), Lines: byScope[s].lines})
+		}
+	}
+	for i, g := range gasOrder {
+		if byGas[i].lines > 0 {
+			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
+		}
+	}
+	keys := make([]cellKey, 0, len(cells))
+	for k := range cells {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b cellKey) int {
+		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
+	})
+	for _, k := range keys {
+		c := cells[k]
+		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
+	}
+	return b
+}
