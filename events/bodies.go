@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -753,39 +752,39 @@ func (b *InventoryBody) validate(fe *fieldErrors) {
 	}
 	lines := limit(v, "body.lines", b.Lines, maxLines)
 	type refGas struct{ ref, gas string }
-	seen := map[refGas]int{}
-	aggregated := map[string]int{} // gpc_ref → first line with gas CO2e
-	perGas := map[string]int{}     // gpc_ref → first line with a single gas
-	sum := new(big.Int)
+	var seen smallMap[refGas]       // gpc_ref and gas → first line
+	var aggregated smallMap[string] // gpc_ref → first line with gas CO2e
+	var perGas smallMap[string]     // gpc_ref → first line with a single gas
+	var sum lineSum
 	for i := range lines {
 		l := &lines[i]
-		p := pathIndex("body.lines", i)
-		l.validate(v, p, level)
+		l.validate(v, i, level)
 		if l.TCO2e != nil {
-			sum.Add(sum, big.NewInt(int64(*l.TCO2e)))
+			sum.add(*l.TCO2e)
 		}
 		if _, known := gpcByRef[l.GPCRef]; !known || !slices.Contains(lineGases, l.Gas) {
 			continue
 		}
+		p := pathIndex("body.lines", i) + ".gas" // only used in messages below
 		k := refGas{l.GPCRef, l.Gas}
-		if j, dup := seen[k]; dup {
-			v.add(p+".gas", "duplicates %s (same gpc_ref and gas)", pathIndex("body.lines", j))
+		if j, dup := seen.get(k); dup {
+			v.add(p, "duplicates %s (same gpc_ref and gas)", pathIndex("body.lines", j))
 			continue
 		}
-		seen[k] = i
+		seen.set(k, i)
 		if l.Gas == GasCO2e {
-			if j, ok := perGas[l.GPCRef]; ok {
-				v.add(p+".gas", "%s already has per-gas lines (%s); an aggregated CO2e line would count them twice", l.GPCRef, pathIndex("body.lines", j))
+			if j, ok := perGas.get(l.GPCRef); ok {
+				v.add(p, "%s already has per-gas lines (%s); an aggregated CO2e line would count them twice", l.GPCRef, pathIndex("body.lines", j))
 				continue
 			}
-			aggregated[l.GPCRef] = i
+			aggregated.set(l.GPCRef, i)
 		} else {
-			if j, ok := aggregated[l.GPCRef]; ok {
-				v.add(p+".gas", "%s already has an aggregated CO2e line (%s)", l.GPCRef, pathIndex("body.lines", j))
+			if j, ok := aggregated.get(l.GPCRef); ok {
+				v.add(p, "%s already has an aggregated CO2e line (%s)", l.GPCRef, pathIndex("body.lines", j))
 				continue
 			}
-			if _, ok := perGas[l.GPCRef]; !ok {
-				perGas[l.GPCRef] = i
+			if _, ok := perGas.get(l.GPCRef); !ok {
+				perGas.set(l.GPCRef, i)
 			}
 		}
 	}
@@ -796,8 +795,8 @@ func (b *InventoryBody) validate(fe *fieldErrors) {
 	case len(b.Lines) > maxLines:
 		// Not every line was checked; the sum would mislead.
 	case len(b.Lines) > 0:
-		if sum.Cmp(big.NewInt(int64(*b.TotalTCO2e))) != 0 {
-			v.add("body.total_tco2e", "%s does not match the sum of lines %s", *b.TotalTCO2e, formatThousandths(sum))
+		if !sum.equals(*b.TotalTCO2e) {
+			v.add("body.total_tco2e", "%s does not match the sum of lines %s", *b.TotalTCO2e, formatThousandths(sum.big()))
 		}
 	default:
 		v.nonNegative("body.total_tco2e", *b.TotalTCO2e)
@@ -810,57 +809,139 @@ func (b *InventoryBody) validate(fe *fieldErrors) {
 	v.text("body.boundary", b.Boundary, false, maxTextLen, true)
 }
 
-// validate checks one inventory line at path; level is the inventory's level when it
-// is valid and fits the framework, else "".
-func (l *InventoryLine) validate(v bodyCheck, p, level string) {
+// smallMap maps keys to line numbers: a linear search over the first few keys, a map
+// after them (an inventory has up to 1000 lines, most have a dozen).
+type smallMap[K comparable] struct {
+	n    int
+	keys [16]K
+	vals [16]int
+	m    map[K]int
+}
+
+func (s *smallMap[K]) get(k K) (int, bool) {
+	for i := range s.n {
+		if s.keys[i] == k {
+			return s.vals[i], true
+		}
+	}
+	v, ok := s.m[k]
+	return v, ok
+}
+
+func (s *smallMap[K]) set(k K, v int) {
+	for i := range s.n {
+		if s.keys[i] == k {
+			s.vals[i] = v
+			return
+		}
+	}
+	if s.n < len(s.keys) {
+		if _, ok := s.m[k]; !ok {
+			s.keys[s.n], s.vals[s.n] = k, v
+			s.n++
+			return
+		}
+	}
+	if s.m == nil {
+		s.m = map[K]int{}
+	}
+	s.m[k] = v
+}
+
+// lineSum adds Decimals exactly: in an int64 while it fits, then in a big.Int.
+type lineSum struct {
+	small int64
+	large *big.Int // non-nil once the sum left the int64 range
+}
+
+func (s *lineSum) add(d Decimal) {
+	if s.large == nil {
+		if r := s.small + int64(d); (d > 0 && r < s.small) || (d < 0 && r > s.small) {
+			s.large = big.NewInt(s.small)
+		} else {
+			s.small = r
+			return
+		}
+	}
+	s.large.Add(s.large, big.NewInt(int64(d)))
+}
+
+func (s *lineSum) big() *big.Int {
+	if s.large != nil {
+		return s.large
+	}
+	return big.NewInt(s.small)
+}
+
+func (s *lineSum) equals(d Decimal) bool {
+	if s.large != nil {
+		return s.large.Cmp(big.NewInt(int64(d))) == 0
+	}
+	return s.small == int64(d)
+}
+
+// validate checks line i of an inventory; level is the inventory's level when it is
+// valid and fits the framework, else "". Paths are built only for problems: this
+// loop runs for up to 1000 lines.
+func (l *InventoryLine) validate(v bodyCheck, i int, level string) {
+	p := func(field string) string { return pathIndex("body.lines", i) + field }
 	row, known := gpcByRef[l.GPCRef]
 	switch {
 	case l.GPCRef == "":
-		v.add(p+".gpc_ref", "required")
+		v.add(p(".gpc_ref"), "required")
 	case !known:
-		v.add(p+".gpc_ref", "unknown GPC reference %s", quoteValue(l.GPCRef))
+		v.add(p(".gpc_ref"), "unknown GPC reference %s", quoteValue(l.GPCRef))
 	case level != "" && !gpcInLevel(row, level):
 		if level == InventoryLevelTerritorial {
-			v.add(p+".gpc_ref", "%s is a scope %d source, not part of a territorial inventory (scope 1 only)", l.GPCRef, row.scope)
+			v.add(p(".gpc_ref"), "%s is a scope %d source, not part of a territorial inventory (scope 1 only)", l.GPCRef, row.scope)
 		} else {
-			v.add(p+".gpc_ref", "%s is not part of a %s inventory", l.GPCRef, level)
+			v.add(p(".gpc_ref"), "%s is not part of a %s inventory", l.GPCRef, level)
 		}
 	}
 	switch {
 	case l.Scope == 0:
-		v.add(p+".scope", "required")
+		v.add(p(".scope"), "required")
 	case l.Scope < 1 || l.Scope > 3:
-		v.add(p+".scope", "%d is not a scope (want 1, 2 or 3)", l.Scope)
+		v.add(p(".scope"), "%d is not a scope (want 1, 2 or 3)", l.Scope)
 	case known && l.Scope != row.scope:
-		v.add(p+".scope", "%s is a scope %d source, not scope %d", l.GPCRef, row.scope, l.Scope)
+		v.add(p(".scope"), "%s is a scope %d source, not scope %d", l.GPCRef, row.scope, l.Scope)
 	}
-	v.enum(p+".gas", l.Gas, true, lineGases)
+	if l.Gas == "" || !slices.Contains(lineGases, l.Gas) { // as enum would find
+		v.enum(p(".gas"), l.Gas, true, lineGases)
+	}
 	switch {
 	case l.TCO2e == nil && l.Notation == "":
-		v.add(p+".tco2e", "required unless notation is given")
+		v.add(p(".tco2e"), "required unless notation is given")
 	case l.TCO2e != nil && *l.TCO2e < 0 && l.GPCRef != gpcLandRef:
-		v.add(p+".tco2e", "%s is negative (only %s, land, may report net removals)", *l.TCO2e, gpcLandRef)
+		v.add(p(".tco2e"), "%s is negative (only %s, land, may report net removals)", *l.TCO2e, gpcLandRef)
 	}
 	if l.Notation != "" {
 		if l.TCO2e != nil {
-			v.add(p+".notation", "not allowed together with tco2e (give exactly one)")
-		} else {
-			v.enum(p+".notation", l.Notation, true, notationKeys)
+			v.add(p(".notation"), "not allowed together with tco2e (give exactly one)")
+		} else if !slices.Contains(notationKeys, l.Notation) {
+			v.enum(p(".notation"), l.Notation, true, notationKeys)
+		}
+	}
+	explanation := func(required bool) {
+		if _, problem := checkText(l.Explanation, required, maxReasonLen, true); problem != "" {
+			v.add(p(".explanation"), "%s", problem)
 		}
 	}
 	switch {
 	case l.Notation != "" && l.TCO2e == nil:
 		if l.Explanation == "" {
-			v.add(p+".explanation", "required with a notation key")
+			v.add(p(".explanation"), "required with a notation key")
 		} else {
-			v.text(p+".explanation", l.Explanation, true, maxReasonLen, true)
+			explanation(true)
 		}
 	case l.Explanation != "" && l.Notation == "":
-		v.add(p+".explanation", "only allowed with a notation key")
+		v.add(p(".explanation"), "only allowed with a notation key")
 	default:
-		v.text(p+".explanation", l.Explanation, false, maxReasonLen, true)
+		explanation(false)
 	}
-	v.enum(p+".quality", l.Quality, false, dataQualities)
+	if l.Quality != "" && !slices.Contains(dataQualities, l.Quality) {
+		v.enum(p(".quality"), l.Quality, false, dataQualities)
+	}
 }
 
 // formatThousandths writes a sum of Decimal units in Decimal's wire form.
@@ -1144,27 +1225,34 @@ func (v bodyCheck) limitAny(path string, n, max int) bool {
 // text checks a text field: required (when asked), not blank, no control characters
 // (line feeds allowed when multiline), at most max characters.
 func (v bodyCheck) text(path, s string, required bool, max int, multiline bool) bool {
+	ok, problem := checkText(s, required, max, multiline)
+	if problem != "" {
+		v.add(path, "%s", problem)
+	}
+	return ok
+}
+
+// checkText is text without a path: it returns whether s is present and valid, and
+// the problem to report ("" when none).
+func checkText(s string, required bool, max int, multiline bool) (ok bool, problem string) {
 	if s == "" {
 		if required {
-			v.add(path, "required")
+			return false, "required"
 		}
-		return false
+		return false, ""
 	}
 	if strings.TrimSpace(s) == "" {
-		v.add(path, "must not be blank")
-		return false
+		return false, "must not be blank"
 	}
 	for _, c := range s {
 		if unicode.IsControl(c) && !(multiline && c == '\n') {
-			v.add(path, "contains control character %U", c)
-			return false
+			return false, fmt.Sprintf("contains control character %U", c)
 		}
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		v.add(path, "has %d characters, at most %d allowed", n, max)
-		return false
+		return false, fmt.Sprintf("has %d characters, at most %d allowed", n, max)
 	}
-	return true
+	return true, ""
 }
 
 // enum checks that s is one of allowed.
@@ -1481,38 +1569,89 @@ func (v bodyCheck) document(path string, d *DocumentRef) {
 	if d == nil {
 		return
 	}
-	v.url(path+".url", d.URL)
+	if _, problem := checkURL(d.URL); problem != "" { // paths are built only for problems
+		v.add(path+".url", "%s", problem)
+	}
 	switch {
 	case d.SHA256 == "":
 	case !validHexHash(d.SHA256):
 		v.add(path+".sha256", "%s is not a SHA-256 (want 64 lower-case hex digits)", quoteValue(d.SHA256))
 	}
-	v.text(path+".title", d.Title, false, maxNameLen, false)
+	if _, problem := checkText(d.Title, false, maxNameLen, false); problem != "" {
+		v.add(path+".title", "%s", problem)
+	}
 }
 
-// url checks an absolute http or https URL of at most 2048 characters, without white
-// space, control characters or user information.
-func (v bodyCheck) url(path, s string) bool {
+// checkURL checks a document URL and returns whether it is valid, and the problem to
+// report ("" when none): an absolute http or https URL of at most 2048 characters,
+// without white space, control characters or user information: "http://" or
+// "https://", then an authority (up to the first '/', '?' or '#') that is a non-empty
+// RFC 3986 reg-name (unreserved, sub-delims, %XX escapes or non-ASCII characters) with
+// an optional ":port" of digits, and anything after it; every '%' in the URL starts a
+// %XX escape.
+func checkURL(s string) (ok bool, problem string) {
 	if s == "" {
-		v.add(path, "required")
-		return false
+		return false, "required"
 	}
 	if n := utf8.RuneCountInString(s); n > maxURLLen {
-		v.add(path, "has %d characters, at most %d allowed", n, maxURLLen)
-		return false
+		return false, fmt.Sprintf("has %d characters, at most %d allowed", n, maxURLLen)
 	}
 	if strings.IndexFunc(s, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) >= 0 {
-		v.add(path, "must not contain white space or control characters")
+		return false, "must not contain white space or control characters"
+	}
+	// The rule is explicit rather than net/url's, whose details change between Go
+	// versions and which no other language reproduces (docs/SPEC.md §6.0).
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "http://")
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	switch {
+	case ok && strings.Contains(authority, "@"):
+		return false, "must not contain user information"
+	case !ok || !validURLAuthority(authority) || !validPercentEscapes(s):
+		return false, quoteValue(s) + " is not an absolute http or https URL"
+	}
+	return true, ""
+}
+
+// validURLAuthority reports whether a is a document URL's authority: a non-empty RFC
+// 3986 reg-name (unreserved, sub-delims, %XX escapes — checked by validPercentEscapes —
+// and, as in an IRI, non-ASCII characters) and an optional port, ":" and digits. That
+// is ^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])+(?::[0-9]*)?$.
+func validURLAuthority(a string) bool {
+	host := a
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		host = a[:i]
+		for _, c := range []byte(a[i+1:]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	if host == "" {
 		return false
 	}
-	u, err := url.Parse(s)
-	if err != nil || !(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) || u.Host == "" {
-		v.add(path, "%s is not an absolute http or https URL", quoteValue(s))
-		return false
+	for _, c := range []byte(host) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= 0x80:
+		case strings.IndexByte("._~!$&'()*+,;=-%", c) >= 0:
+		default:
+			return false
+		}
 	}
-	if u.User != nil {
-		v.add(path, "must not contain user information")
-		return false
+	return true
+}
+
+// validPercentEscapes reports whether every '%' in s starts a %XX escape.
+func validPercentEscapes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex4([]byte{s[i+1], s[i+2], '0', '0'})) {
+			return false
+		}
 	}
 	return true
 }

@@ -113,14 +113,14 @@ func ParseEntry(raw []byte) (*Entry, error) {
 	}
 	p := envParser{b: raw}
 	p.lit(`{"payloadType":"`)
-	typ := p.until('"')
+	typ := p.until('"') // aliases raw; compared below
 	p.lit(`","payload":"`)
 	payload := p.b64()
 	p.lit(`","signatures":[`)
 	if p.err == nil && p.peek() != ']' {
 		for {
 			p.lit(`{"keyid":"`)
-			kid := p.until('"')
+			kid := string(p.until('"'))
 			p.lit(`","sig":"`)
 			sig := p.b64()
 			p.lit(`"}`)
@@ -154,8 +154,8 @@ func ParseEntry(raw []byte) (*Entry, error) {
 	if p.err != nil {
 		return nil, &Finding{Code: CodeMalformedEnvelope, Reason: p.err.Error()}
 	}
-	if typ != PayloadType {
-		return nil, findingf(CodePayloadType, "payloadType is %s, want %q", quote(typ), PayloadType)
+	if string(typ) != PayloadType {
+		return nil, findingf(CodePayloadType, "payloadType is %s, want %q", quote(string(typ)), PayloadType)
 	}
 	if len(e.Signatures) == 0 {
 		return nil, findingf(CodeNoSignatures, "the envelope has no signatures")
@@ -163,7 +163,7 @@ func ParseEntry(raw []byte) (*Entry, error) {
 	e.PayloadBytes = payload
 	e.Hash = PayloadHash(payload)
 	e.verdicts = make([]int8, len(e.Signatures))
-	pl, t, err := ParsePayload(payload)
+	pl, t, err := parsePayload(payload, true) // payload is the Entry's own copy
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func ParseEntry(raw []byte) (*Entry, error) {
 	if !KnownType(pl.Type) {
 		return nil, findingf(CodeUnknownType, "unknown event type %s", quote(pl.Type))
 	}
-	body, err := DecodeBody(pl.Type, pl.Body)
+	body, err := decodeBody(pl.Type, pl.Body, true) // the payload check covered the body
 	if err != nil {
 		return nil, findingFromValidation(CodeInvalidBody, err)
 	}
@@ -210,47 +210,49 @@ func (p *envParser) lit(s string) {
 	p.i += len(s)
 }
 
-// until returns the bytes up to (not including) the next c; escapes are not allowed.
-func (p *envParser) until(c byte) string {
-	if p.err != nil {
-		return ""
-	}
-	j := bytes.IndexByte(p.b[p.i:], c)
-	if j < 0 {
-		p.fail("unterminated string")
-		return ""
-	}
-	s := p.b[p.i : p.i+j]
-	if k := bytes.IndexAny(s, "\\\x00"); k >= 0 || !printableASCII(s) {
-		p.fail("string with an escape or a character outside printable ASCII")
-		return ""
-	}
-	p.i += j
-	return string(s)
-}
-
-// b64 reads canonical standard base64 up to the next '"'.
-func (p *envParser) b64() []byte {
-	s := p.until('"')
+// until returns the bytes up to (not including) the next c, which must all be
+// printable ASCII other than '\\' (so no escapes).
+func (p *envParser) until(c byte) []byte {
 	if p.err != nil {
 		return nil
 	}
-	out, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || base64.StdEncoding.EncodeToString(out) != s {
-		p.i -= len(s)
+	for j := p.i; j < len(p.b); j++ {
+		switch b := p.b[j]; {
+		case b == c:
+			s := p.b[p.i:j]
+			p.i = j
+			return s
+		case b < 0x20 || b > 0x7e || b == '\\':
+			p.fail("string with an escape or a character outside printable ASCII")
+			return nil
+		}
+	}
+	p.fail("unterminated string")
+	return nil
+}
+
+// b64 reads canonical standard base64 up to the next '"'. Strict decoding rejects
+// missing or extra padding, bytes outside the alphabet (so every escape and every byte
+// outside printable ASCII) and non-zero unused bits; its only other leniency, ignoring
+// CR and LF, is ruled out here. So what decodes is canonical.
+func (p *envParser) b64() []byte {
+	if p.err != nil {
+		return nil
+	}
+	j := bytes.IndexByte(p.b[p.i:], '"')
+	if j < 0 {
+		p.fail("unterminated string")
+		return nil
+	}
+	s := p.b[p.i : p.i+j]
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Strict().Decode(out, s)
+	if err != nil || bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
 		p.fail("not canonical standard base64 with padding")
 		return nil
 	}
-	return out
-}
-
-func printableASCII(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
+	p.i += j
+	return out[:n]
 }
 
 // KeyLookup returns the public key with a given key id, if known. Implementations used

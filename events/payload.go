@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"sync"
 	"time"
 
@@ -20,24 +19,38 @@ const PayloadVersion = 1
 // UTC with a "Z" and whole seconds. Readers also accept up to nine fractional digits.
 const TimeFormat = "2006-01-02T15:04:05Z"
 
-var (
-	partyIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	timePattern    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$`)
-)
-
 // ValidPartyID reports whether s is a well-formed party id: ^[a-z0-9][a-z0-9-]{0,62}$
 // (lower-cased ISO 3166-2 for states and provinces, UN/LOCODE for cities).
-func ValidPartyID(s string) bool { return partyIDPattern.MatchString(s) }
+func ValidPartyID(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func validPartyID(s string) bool { return ValidPartyID(s) }
 
 // ValidEventID reports whether s is a ULID in its canonical 26-character form.
 func ValidEventID(s string) bool {
-	if len(s) != ulid.EncodedSize {
+	// ^[0-7][0-9A-HJKMNP-TV-Z]{25}$: what ulid.ParseStrict accepts and String writes
+	// back unchanged (upper case; a first digit above 7 overflows 128 bits).
+	if len(s) != ulid.EncodedSize || s[0] < '0' || s[0] > '7' {
 		return false
 	}
-	id, err := ulid.ParseStrict(s)
-	return err == nil && id.String() == s
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U') {
+			return false
+		}
+	}
+	return true
 }
 
 func validEventID(s string) bool { return ValidEventID(s) }
@@ -70,55 +83,60 @@ type Payload struct {
 	Body json.RawMessage `json:"body"`
 }
 
-// rawPayload has pointer fields so that a missing field can be told from a zero one.
+// rawPayload is a decoded payload and which of its members were present, so that a
+// missing member can be told from a zero one.
 type rawPayload struct {
-	V     *int            `json:"v"`
-	ID    *string         `json:"id"`
-	Party *string         `json:"party"`
-	Seq   *uint64         `json:"seq"`
-	Prev  *string         `json:"prev"`
-	Type  *string         `json:"type"`
-	Time  *string         `json:"time"`
-	Body  json.RawMessage `json:"body"`
+	Payload
+	hasV, hasID, hasParty, hasSeq, hasPrev, hasType, hasTime bool
+	// ownedBody lets Body alias the input (parsePayload).
+	ownedBody bool
 }
 
 // ParsePayload decodes payload bytes under the strict profile and checks the envelope
 // fields (not the body). Problems are reported as a *Finding with code
 // CodeMalformedPayload listing every field. It returns the payload and its parsed time.
-func ParsePayload(b []byte) (*Payload, time.Time, error) {
-	var raw rawPayload
-	if err := decodeStrict(b, &raw); err != nil {
+func ParsePayload(b []byte) (*Payload, time.Time, error) { return parsePayload(b, false) }
+
+// parsePayload is ParsePayload; owned says that b will not change, so that the
+// returned Payload's Body may alias it instead of holding a copy.
+func parsePayload(b []byte, owned bool) (*Payload, time.Time, error) {
+	raw := rawPayload{ownedBody: owned}
+	spans, err := checkStrictJSONSpans(b)
+	if err == nil {
+		err = decodeJSON(b, &raw, spans...)
+	}
+	if err != nil {
 		return nil, time.Time{}, &Finding{Code: CodeMalformedPayload, Reason: "payload: " + err.Error()}
 	}
 	var fe fieldErrors
 	p := &Payload{Body: raw.Body}
 	switch {
-	case raw.V == nil:
+	case !raw.hasV:
 		fe.add("v", "required")
-	case *raw.V != PayloadVersion:
-		fe.add("v", "version %d is not supported (want %d)", *raw.V, PayloadVersion)
+	case raw.V != PayloadVersion:
+		fe.add("v", "version %d is not supported (want %d)", raw.V, PayloadVersion)
 	default:
-		p.V = *raw.V
+		p.V = raw.V
 	}
-	if raw.ID == nil {
+	if !raw.hasID {
 		fe.add("id", "required")
-	} else if p.ID = *raw.ID; !ValidEventID(p.ID) {
+	} else if p.ID = raw.ID; !ValidEventID(p.ID) {
 		fe.add("id", "%s is not a canonical ULID", quote(p.ID))
 	}
-	if raw.Party == nil {
+	if !raw.hasParty {
 		fe.add("party", "required")
-	} else if p.Party = *raw.Party; !ValidPartyID(p.Party) {
+	} else if p.Party = raw.Party; !ValidPartyID(p.Party) {
 		fe.add("party", "%s does not match ^[a-z0-9][a-z0-9-]{0,62}$", quote(p.Party))
 	}
-	if raw.Seq == nil {
+	if !raw.hasSeq {
 		fe.add("seq", "required")
-	} else if p.Seq = *raw.Seq; p.Seq == 0 {
+	} else if p.Seq = raw.Seq; p.Seq == 0 {
 		fe.add("seq", "must be at least 1")
 	}
-	if raw.Prev == nil {
+	if !raw.hasPrev {
 		fe.add("prev", "required (\"\" when seq is 1)")
 	} else {
-		p.Prev = *raw.Prev
+		p.Prev = raw.Prev
 		switch {
 		case p.Seq == 1 && p.Prev != "":
 			fe.add("prev", "must be \"\" when seq is 1")
@@ -126,16 +144,16 @@ func ParsePayload(b []byte) (*Payload, time.Time, error) {
 			fe.add("prev", "must be 64 lower-case hex digits")
 		}
 	}
-	if raw.Type == nil {
+	if !raw.hasType {
 		fe.add("type", "required")
 	} else {
-		p.Type = *raw.Type
+		p.Type = raw.Type
 	}
 	var t time.Time
-	if raw.Time == nil {
+	if !raw.hasTime {
 		fe.add("time", "required")
 	} else {
-		p.Time = *raw.Time
+		p.Time = raw.Time
 		var err error
 		if t, err = ParseTime(p.Time); err != nil {
 			fe.add("time", "%v", err)
@@ -155,7 +173,7 @@ func ParsePayload(b []byte) (*Payload, time.Time, error) {
 // ParseTime parses a payload time: RFC 3339 in UTC with "Z", optional fraction of up
 // to nine digits, a real calendar time.
 func ParseTime(s string) (time.Time, error) {
-	if !timePattern.MatchString(s) {
+	if !timeLayoutOK(s) {
 		return time.Time{}, fmt.Errorf("%s is not RFC 3339 UTC like 2026-11-26T12:00:00Z", quote(s))
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -163,6 +181,33 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s is not a valid time", quote(s))
 	}
 	return t, nil
+}
+
+// timeLayoutOK reports whether s matches
+// ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$.
+func timeLayoutOK(s string) bool {
+	const layout = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(layout)+1 || len(s) > len(layout)+11 || s[len(s)-1] != 'Z' {
+		return false
+	}
+	for i := 0; i < len(layout); i++ {
+		if c := s[i]; layout[i] == 'd' && (c < '0' || c > '9') || layout[i] != 'd' && c != layout[i] {
+			return false
+		}
+	}
+	frac := s[len(layout) : len(s)-1]
+	if frac == "" {
+		return true
+	}
+	if len(frac) < 2 || frac[0] != '.' {
+		return false
+	}
+	for i := 1; i < len(frac); i++ {
+		if frac[i] < '0' || frac[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Draft is an event about to be signed. Marshal turns it into payload bytes.

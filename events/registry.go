@@ -183,6 +183,11 @@ func (r *Registry) checkPermission(e *Entry, ps *PartyState) *Finding {
 		if !onNetwork {
 			return findingf(CodeNotPermitted, "%s belongs on the %s chain, not %s", p.Type, NetworkParty, p.Party)
 		}
+		if ps != nil {
+			// Only the first entry of the log may be a genesis: a later one would name new
+			// registrar keys (and a new log key) signed by nobody but those keys.
+			return findingf(CodeNotPermitted, "%s must be the first entry of the log (seq 1 of %s)", p.Type, NetworkParty)
+		}
 		return nil
 	case TypeRegistrarKeyAdded, TypeRegistrarKeyRevoked:
 		if !onNetwork {
@@ -194,7 +199,12 @@ func (r *Registry) checkPermission(e *Entry, ps *PartyState) *Finding {
 		return findingf(CodeNotPermitted, "%s cannot be on the %s chain", p.Type, NetworkParty)
 	}
 	if p.Type == TypePartyEnrolled {
-		return nil // seq 1 is guaranteed by the chain check
+		if ps != nil {
+			// An enrolment starts a chain (seq 1); on an existing chain it would change the
+			// party's kind and add keys without the party's signature.
+			return findingf(CodeNotPermitted, "%s is already enrolled; %s must be seq 1 of a new chain", p.Party, p.Type)
+		}
+		return nil
 	}
 	kind := ps.Kind
 	switch p.Type {

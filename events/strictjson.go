@@ -23,23 +23,42 @@ func checkStrictJSON(b []byte) error { return checkJSON(b, true) }
 // checkJSON is checkStrictJSON with the key rule optional (DSSE's own field names are
 // camel case).
 func checkJSON(b []byte, lowerKeys bool) error {
-	if !utf8.Valid(b) {
+	s := scanner{b: b, lowerKeys: lowerKeys}
+	return s.check()
+}
+
+// checkStrictJSONSpans is checkStrictJSON that also returns where the values of the
+// top-level object's members are (for jsonDecoder.raw, so that the payload decoder need
+// not skip over the body again).
+func checkStrictJSONSpans(b []byte) ([]span, error) {
+	s := scanner{b: b, lowerKeys: true, record: true, spans: make([]span, 0, 8)}
+	err := s.check()
+	return s.spans, err
+}
+
+func (s *scanner) check() error {
+	if !utf8.Valid(s.b) {
 		return fmt.Errorf("invalid UTF-8")
 	}
-	s := scanner{b: b, lowerKeys: lowerKeys}
 	if err := s.value(0); err != nil {
 		return err
 	}
-	if s.i != len(b) {
+	if s.i != len(s.b) {
 		return fmt.Errorf("trailing data at byte %d", s.i)
 	}
 	return nil
 }
 
+// span is where a value is: b[start:end].
+type span struct{ start, end int }
+
 type scanner struct {
 	b         []byte
 	i         int
 	lowerKeys bool
+	// record asks for the spans of the top-level object's member values.
+	record bool
+	spans  []span
 }
 
 func (s *scanner) errf(format string, args ...any) error {
@@ -94,7 +113,8 @@ func (s *scanner) object(depth int) error {
 		s.i++
 		return nil
 	}
-	var seen []string
+	var seenBuf [16][]byte
+	seen := seenBuf[:0]
 	for {
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return s.errf("expected object key")
@@ -106,8 +126,16 @@ func (s *scanner) object(depth int) error {
 		if s.lowerKeys && !validKey(key) {
 			return s.errf("object key %q is not lower-case ASCII [a-z0-9_-]", key)
 		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// Only possible without the key rule (a submitted envelope): compare keys as
+			// decoded, so that "p\u0061yload" duplicates "payload".
+			var k string
+			if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &k) == nil {
+				key = []byte(k)
+			}
+		}
 		for _, k := range seen {
-			if k == key {
+			if bytes.Equal(k, key) {
 				return s.errf("duplicate object key %q", key)
 			}
 		}
@@ -118,8 +146,12 @@ func (s *scanner) object(depth int) error {
 		}
 		s.i++
 		s.ws()
+		start := s.i
 		if err := s.value(depth + 1); err != nil {
 			return err
+		}
+		if s.record && depth == 0 {
+			s.spans = append(s.spans, span{start, s.i})
 		}
 		s.ws()
 		if s.i >= len(s.b) {
@@ -138,8 +170,8 @@ func (s *scanner) object(depth int) error {
 	}
 }
 
-func validKey(k string) bool {
-	if k == "" || len(k) > 64 {
+func validKey(k []byte) bool {
+	if len(k) == 0 || len(k) > 64 {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
@@ -182,41 +214,56 @@ func (s *scanner) array(depth int) error {
 	}
 }
 
-// str scans a JSON string and returns its raw contents (escapes not decoded; keys are
-// compared raw, and the key rule forbids escapes in keys anyway).
-func (s *scanner) str() (string, error) {
+// str scans a JSON string and returns its raw contents (escapes not decoded; the key
+// rule forbids escapes in keys, and object decodes a key with escapes before comparing).
+func (s *scanner) str() ([]byte, error) {
 	s.i++ // opening quote
 	start := s.i
 	for s.i < len(s.b) {
+		for s.i < len(s.b) && plainStringByte[s.b[s.i]] {
+			s.i++
+		}
+		if s.i >= len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
-			raw := string(s.b[start:s.i])
+			raw := s.b[start:s.i]
 			s.i++
 			return raw, nil
 		case c == '\\':
 			if s.i+1 >= len(s.b) {
-				return "", s.errf("unterminated escape")
+				return nil, s.errf("unterminated escape")
 			}
 			switch s.b[s.i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i += 2
 			case 'u':
 				if s.i+6 > len(s.b) || !isHex4(s.b[s.i+2:s.i+6]) {
-					return "", s.errf("invalid \\u escape")
+					return nil, s.errf("invalid \\u escape")
 				}
 				s.i += 6
 			default:
-				return "", s.errf("invalid escape")
+				return nil, s.errf("invalid escape")
 			}
 		case c < 0x20:
-			return "", s.errf("control character in string")
+			return nil, s.errf("control character in string")
 		default:
 			s.i++
 		}
 	}
-	return "", s.errf("unterminated string")
+	return nil, s.errf("unterminated string")
 }
+
+// plainStringByte says which bytes a JSON string may hold as they are: not '"', not
+// '\\', not a control character.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(b []byte) bool {
 	for _, c := range b {

@@ -33,6 +33,8 @@ type Body interface {
 	EventType() string
 	// validate appends every problem with the body to fe, with paths below "body".
 	validate(fe *fieldErrors)
+	// decodeJSON decodes the body from checked JSON (decode.go).
+	decodeJSON(d *jsonDecoder)
 }
 
 // bodyTypes maps each event type to a constructor of its empty body.
@@ -73,13 +75,24 @@ func EventTypes() []string {
 // exact JSON bytes from the payload. Unknown fields, duplicate keys and null are
 // rejected. On failure it returns a *ValidationError listing every problem, each with a
 // path that starts with "body" ("body.lines[3].gpc_ref").
-func DecodeBody(typ string, raw []byte) (Body, error) {
+func DecodeBody(typ string, raw []byte) (Body, error) { return decodeBody(typ, raw, false) }
+
+// decodeBody is DecodeBody; checked says that raw already passed checkStrictJSON (as
+// part of its payload), so that it need not be scanned again.
+func decodeBody(typ string, raw []byte, checked bool) (Body, error) {
 	mk, ok := bodyTypes[typ]
 	if !ok {
 		return nil, &ValidationError{Fields: []FieldError{{Path: "type", Message: "unknown event type " + quote(typ)}}}
 	}
 	b := mk()
-	if err := decodeStrict(raw, b); err != nil {
+	err := error(nil)
+	if !checked {
+		err = checkStrictJSON(raw)
+	}
+	if err == nil {
+		err = decodeJSON(raw, b)
+	}
+	if err != nil {
 		return nil, &ValidationError{Fields: []FieldError{{Path: "body", Message: err.Error()}}}
 	}
 	var fe fieldErrors
