@@ -1071,9 +1071,13 @@
     let y0 = Math.min.apply(null, years) - 1;
     let y1 = Math.max.apply(null, years) + 1;
     if (y1 - y0 < 6) { y0 -= 2; y1 += 2; }
-    const vmax = Math.max.apply(null, vals.concat([1]));
-    const vstep = niceStep(vmax / 1e6, 4) * 1e6;
+    // With no positive figure (a peak year alone, net zero alone) there is no scale
+    // to show: only the zero line and the years are drawn.
+    const scaled = vals.some((v) => v > 0);
+    const vmax = scaled ? Math.max.apply(null, vals) : 1e6;
+    const vstep = scaled ? niceStep(vmax / 1e6, 4) * 1e6 : 1e6;
     const vtop = Math.ceil((vmax * 1.08) / vstep) * vstep;
+    const digits = vstep >= 1e6 ? 0 : vstep >= 1e5 ? 1 : 2;
     const x = (yr) => M.l + ((yr - y0) / (y1 - y0)) * (W - M.l - M.r);
     const y = (v) => H - M.b - (v / vtop) * (H - M.t - M.b);
 
@@ -1082,11 +1086,12 @@
     // Grid and axes.
     const grid = s('g', { class: 'grid' });
     const axis = s('g', { class: 'axis', 'aria-hidden': 'true' });
-    for (let v = 0; v <= vtop + 1; v += vstep) {
+    for (let i = 0; i * vstep <= vtop * 1.0001 && (scaled || i === 0); i++) {
+      const v = i * vstep;
       append(grid, s('line', { x1: M.l, x2: W - M.r, y1: y(v), y2: y(v) }));
-      append(axis, s('text', { x: M.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtNum(v / 1e6, v / 1e6 < 10 ? 1 : 0)));
+      append(axis, s('text', { x: M.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtNum(v / 1e6, digits)));
     }
-    append(axis, s('text', { x: 4, y: 12, 'text-anchor': 'start' }, t('unit.mt')));
+    if (scaled) append(axis, s('text', { x: 4, y: 12, 'text-anchor': 'start' }, t('unit.mt')));
     const ystep = [1, 2, 5, 10, 20].find((st) => (y1 - y0) / st <= Math.max(3, Math.floor((W - M.l - M.r) / 60))) || 20;
     for (let yr = Math.ceil(y0 / ystep) * ystep; yr <= y1; yr += ystep) {
       append(axis, s('line', { x1: x(yr), x2: x(yr), y1: H - M.b, y2: H - M.b + 5 }));
