@@ -29,6 +29,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzParseEntry$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeSubmission$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeBodyJSON$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./events -run '^$$' -fuzz '^FuzzFormats$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/proof -run '^$$' -fuzz '^FuzzParseTLogProof$$' -fuzztime $(FUZZTIME)
 
 bench: ## run the benchmarks (compare ratios, quote medians)
