@@ -344,9 +344,10 @@ type NATSSource struct {
 
 // OpenNATS opens the log with natslog.Open (cfg.URL for a NATS deployment, or
 // cfg.StoreDir for an embedded server on a node's data directory that no node is
-// using) and returns the source; Close closes the log. Note that natslog.Open creates
-// the stream when it is missing.
+// using) and returns the source; Close closes the log. It never creates a stream: a
+// missing LEDGER stream is an error (natslog.ErrNotFound).
 func OpenNATS(ctx context.Context, cfg natslog.Config) (*NATSSource, error) {
+	cfg.ExistingOnly = true
 	l, err := natslog.Open(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,10 @@ type Config struct {
 	// embedded mode.
 	Replicas int
 
+	// ExistingOnly makes Open fail with ErrNotFound instead of creating a missing
+	// stream: for readers such as an auditor, which must never create a log.
+	ExistingOnly bool
+
 	// DuplicateWindow is the stream's duplicate message id window. Default 2m.
 	// An existing stream's window must be at least this long.
 	DuplicateWindow time.Duration

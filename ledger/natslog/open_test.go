@@ -453,3 +453,18 @@ func TestServerLoggerRedacts(t *testing.T) {
 		t.Errorf("lastError() = %q", got)
 	}
 }
+
+// TestOpenExistingOnly: a reader that must not create a log gets ErrNotFound on a
+// server without the stream, and the stream is still absent afterwards.
+func TestOpenExistingOnly(t *testing.T) {
+	ext := startRaw(t, t.TempDir(), true, true)
+	_, js := ext.connect(t)
+	ctx := context.Background()
+	_, err := Open(ctx, Config{URL: ext.url, ExistingOnly: true})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Open(ExistingOnly) on an empty server: err = %v, want ErrNotFound", err)
+	}
+	if _, err := js.Stream(ctx, StreamName); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream lookup after Open: %v, want ErrStreamNotFound", err)
+	}
+}

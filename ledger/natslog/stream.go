@@ -41,6 +41,9 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 // state against cfg. It never updates an existing stream.
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
 	st, err := js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) && cfg.ExistingOnly {
+		return nil, fmt.Errorf("natslog: stream %s does not exist here (wrong server or account?): %w", StreamName, ErrNotFound)
+	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		st, err = js.CreateStream(ctx, streamConfig(cfg))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
