@@ -62,10 +62,13 @@ func (v *Views) Committed(group []*ledger.Applied) {
 		v.lg.Error("projections: a group was committed without Finish; summaries may be stale until a rebuild", "index", group[0].Index)
 		v.deferring, v.models = false, nil
 	}
-	var out []Notice
-	for idx := range v.pending {
+	var out, stale []Notice
+	for idx, ns := range v.pending {
 		if idx < group[0].Index {
-			delete(v.pending, idx) // committed earlier without a Committed call
+			// Committed earlier without a Committed call: no notice, but the documents
+			// of its parties must go.
+			stale = append(stale, ns...)
+			delete(v.pending, idx)
 		}
 	}
 	for _, a := range group {
@@ -74,7 +77,11 @@ func (v *Views) Committed(group []*ledger.Applied) {
 			delete(v.pending, a.Index)
 		}
 	}
-	v.hub.publish(group[0].Index, group[len(group)-1].Index, out)
+	var parties []string
+	for _, n := range append(stale, out...) {
+		parties = append(parties, n.Party)
+	}
+	v.docs.done(parties)
 	if nc := v.conn.Load(); nc != nil {
 		for _, n := range out {
 			data, _ := marshal(n)
@@ -83,6 +90,7 @@ func (v *Views) Committed(group []*ledger.Applied) {
 			}
 		}
 	}
+	v.hub.publish(group[0].Index, group[len(group)-1].Index, out)
 }
 
 // Finish is called by the applier once per group, after the group's last Apply and
@@ -103,6 +111,7 @@ func (v *Views) Finish(b *pebble.Batch) error {
 }
 
 func (v *Views) resetModels() {
+	v.docs.reset()
 	v.models = map[string]*partyModel{}
 	v.pending = map[uint64][]Notice{}
 	v.dirty = map[string]*partyModel{}
@@ -184,6 +193,7 @@ func (t *txn) notify(view, party string) {
 	n := Notice{View: view, Party: party, Index: t.a.Index, EventID: p.ID, Type: p.Type}
 	if !slices.Contains(t.notices, n) {
 		t.notices = append(t.notices, n)
+		t.v.docs.touch(party)
 	}
 }
 

@@ -90,6 +90,25 @@ func (e *env) flush(t testing.TB) {
 		t.Fatal(err)
 	}
 	e.sent = len(e.net.Entries)
+	e.settle(t)
+}
+
+// settle waits until the views have sent the notices of every applied entry (the
+// node reports an entry applied just before the views' Committed runs).
+func (e *env) settle(t testing.TB) {
+	t.Helper()
+	want := int64(e.node.Applied()) - 1
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		e.views.hub.mu.Lock()
+		last := e.views.hub.last
+		e.views.hub.mu.Unlock()
+		if last >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notices sent up to %d, want %d", last, want)
+		}
+	}
 }
 
 // get fetches path and returns the status and body.

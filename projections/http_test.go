@@ -1,12 +1,15 @@
 package projections
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 )
 
@@ -166,5 +169,108 @@ func TestOpenAPI(t *testing.T) {
 		if _, ok := doc.Components.Schemas[name]; !ok {
 			t.Errorf("no schema %s", name)
 		}
+	}
+}
+
+// GET /v1/parties/{id} documents are cached until their party changes, and a read
+// after a receipt always shows the receipt's event.
+func TestDocumentCache(t *testing.T) {
+	e := start(t, Config{})
+	buildGolden(e.net)
+	e.flush(t)
+	hits := func() uint64 {
+		e.views.docs.mu.Lock()
+		defer e.views.docs.mu.Unlock()
+		return e.views.docs.hits
+	}
+	_, first := e.get(t, "/v1/parties/us-ca")
+	_, second := e.get(t, "/v1/parties/us-ca")
+	if string(first) != string(second) || hits() != 1 {
+		t.Fatalf("second GET: %d hits, same body %v", hits(), string(first) == string(second))
+	}
+	// Another party's event keeps us-ca's document.
+	e.net.Append("cnszx", &events.EndorsementBody{Summit: "2016-beijing", Date: "2016-06-07"})
+	e.flush(t)
+	if _, b := e.get(t, "/v1/parties/us-ca"); string(b) != string(first) || hits() != 2 {
+		t.Fatalf("after a cnszx event: %d hits, same body %v", hits(), string(b) == string(first))
+	}
+	// Submissions through the gate: the document read right after each receipt has
+	// the event.
+	e.net.Now, e.net.Step = time.Now().UTC().Truncate(time.Second), 0
+	for year := 2001; year < 2031; year++ {
+		e.get(t, "/v1/parties/us-ca") // cached before the submission
+		entry := e.net.Append("us-ca", inventoryFor(year, "400000000"))
+		rc, _, err := e.node.Submit(context.Background(), entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.sent++
+		var d PartyDetail
+		e.getJSON(t, "/v1/parties/us-ca", &d)
+		if d.Index < rc.Index+1 {
+			t.Fatalf("after the receipt of index %d, GET says index %d", rc.Index, d.Index)
+		}
+		found := false
+		for _, y := range d.Inventories {
+			found = found || y.Year == year
+		}
+		if !found {
+			t.Fatalf("after the receipt of the %d inventory, GET does not show it", year)
+		}
+	}
+}
+
+// The cache protocol, step by step: nothing computed before or during a change is
+// served or stored after it.
+func TestDocCacheProtocol(t *testing.T) {
+	c := newDocCache(2)
+	if _, _, ok := c.get("a", 2026); ok {
+		t.Fatal("hit on an empty cache")
+	}
+	_, tok, _ := c.get("a", 2026)
+	c.put("a", 2026, tok, []byte("v1"))
+	if b, _, ok := c.get("a", 2026); !ok || string(b) != "v1" {
+		t.Fatalf("no hit after put: %q %v", b, ok)
+	}
+	if _, _, ok := c.get("a", 2027); ok {
+		t.Fatal("hit for another year")
+	}
+	// A reader starts, then an entry touching "a" is applied: its document is not
+	// stored, and the old one is not served while the change is in flight.
+	_, before, _ := c.get("b", 2026)
+	_, tokA, _ := c.get("a", 2026)
+	c.touch("a")
+	if _, _, ok := c.get("a", 2026); ok {
+		t.Fatal("served while in flight")
+	}
+	c.put("a", 2026, tokA, []byte("stale"))
+	_, during, _ := c.get("a", 2026)
+	c.put("a", 2026, during, []byte("stale"))
+	c.done([]string{"a"})
+	c.put("a", 2026, during, []byte("stale"))
+	if _, _, ok := c.get("a", 2026); ok {
+		t.Fatal("a document computed before the commit was stored")
+	}
+	// Other parties are not affected; a reset drops everything.
+	c.put("b", 2026, before, []byte("b1"))
+	if b, _, ok := c.get("b", 2026); !ok || string(b) != "b1" {
+		t.Fatal("b was not stored")
+	}
+	_, tokB, _ := c.get("x", 2026)
+	c.reset()
+	c.put("x", 2026, tokB, []byte("x"))
+	if _, _, ok := c.get("b", 2026); ok {
+		t.Fatal("hit after reset")
+	}
+	if _, _, ok := c.get("x", 2026); ok {
+		t.Fatal("stored across a reset")
+	}
+	// At most max documents.
+	for _, p := range []string{"p", "q", "r"} {
+		_, tk, _ := c.get(p, 2026)
+		c.put(p, 2026, tk, []byte(p))
+	}
+	if n := len(c.docs); n != 2 {
+		t.Fatalf("%d documents kept, max 2", n)
 	}
 }

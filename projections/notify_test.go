@@ -234,6 +234,9 @@ func TestNATSNotices(t *testing.T) {
 	e := start(t, Config{})
 	e.net.Enroll("us-ca", "California", "", "US", "state")
 	e.flush(t)
+	if err := e.node.Log().Conn().Flush(); err != nil { // the enrolment's notice is out
+		t.Fatal(err)
+	}
 	ch := make(chan *nats.Msg, 16)
 	sub, err := e.node.Log().Conn().ChanSubscribe("projections.>", ch)
 	if err != nil {

@@ -42,6 +42,7 @@ const (
 	DefaultRingSize         = 8192
 	DefaultSubscriberBuffer = 256
 	DefaultWriteTimeout     = 30 * time.Second
+	DefaultDocumentCache    = 4096
 )
 
 // Config configures Views. The zero value is ready to use: every zero field takes its
@@ -68,6 +69,9 @@ type Config struct {
 	SubscriberBuffer int
 	// WriteTimeout bounds each write to an SSE subscriber; default 30s.
 	WriteTimeout time.Duration
+	// DocumentCache is how many GET /v1/parties/{id} documents are kept until their
+	// party changes; default 4096, negative for none.
+	DocumentCache int
 }
 
 // Validate reports every problem with c at once.
@@ -110,6 +114,9 @@ func (c *Config) setDefaults() {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
+	if c.DocumentCache == 0 {
+		c.DocumentCache = DefaultDocumentCache
+	}
 }
 
 // Views maintains the read models of one node and serves them. Give it to the node
@@ -117,9 +124,10 @@ func (c *Config) setDefaults() {
 // register its Routes. Apply and Committed are called by the node's applier; every
 // other method is safe for concurrent use.
 type Views struct {
-	cfg Config
-	lg  *slog.Logger
-	hub *hub
+	cfg  Config
+	lg   *slog.Logger
+	hub  *hub
+	docs *docCache
 
 	// Used only by the applier goroutine (Apply, Finish, Committed).
 	next    uint64                 // the index the next Apply should carry
@@ -145,7 +153,7 @@ func New(cfg Config) (*Views, error) {
 		return nil, fmt.Errorf("projections config: %w", err)
 	}
 	cfg.setDefaults()
-	v := &Views{cfg: cfg, lg: cfg.Logger, hub: newHub(cfg.RingSize, cfg.SubscriberBuffer)}
+	v := &Views{cfg: cfg, lg: cfg.Logger, hub: newHub(cfg.RingSize, cfg.SubscriberBuffer), docs: newDocCache(cfg.DocumentCache)}
 	v.resetModels()
 	return v, nil
 }
@@ -358,19 +366,29 @@ func (v *Views) handleParty(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, badRequest("party id must match ^[a-z0-9][a-z0-9-]{0,62}$"))
 		return
 	}
-	d, err := v.party(id, false)
-	if err != nil {
-		writeErr(w, err, "party "+id)
-		return
-	}
-	b, err := d.appendJSON(make([]byte, 0, 32<<10))
-	if err != nil {
-		writeErr(w, err, "party "+id)
-		return
+	year := v.cfg.Now().UTC().Year()
+	body, tok, ok := v.docs.get(id, year)
+	if !ok {
+		snap, err := v.snapshot()
+		if err != nil {
+			writeErr(w, err, "party "+id)
+			return
+		}
+		d, err := v.readParty(snap, id, year, false)
+		snap.Close()
+		if err == nil {
+			body, err = d.appendJSON(make([]byte, 0, 32<<10))
+		}
+		if err != nil {
+			writeErr(w, err, "party "+id)
+			return
+		}
+		body = append(body, '\n')
+		v.docs.put(id, year, tok, body)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(append(b, '\n'))
+	w.Write(body)
 }
 
 // MaxEventsPerPage bounds GET /v1/parties/{id}/events?limit=.
