@@ -112,13 +112,16 @@ func (n *Node) lookupKey(id string) (ed25519.PublicKey, bool) {
 	return v.(ed25519.PublicKey), true
 }
 
+// streamed is one entry as the stream delivered it.
 type streamed struct {
 	seq   uint64
 	entry []byte
 }
 
 // runApplier follows the stream from the applied position and integrates entries in
-// groups until ctx ends or an integration fails.
+// groups until ctx ends or an integration fails. It is a two-stage pipeline: while one
+// group is applied and committed (one core, one fsync), the next group is parsed and
+// its signatures verified on the other cores.
 func (n *Node) runApplier(ctx context.Context) {
 	defer close(n.done)
 	in := make(chan streamed, 4*n.cfg.MaxGroup)
@@ -133,31 +136,84 @@ func (n *Node) runApplier(ctx context.Context) {
 			}
 		})
 	}()
-	group := make([]streamed, 0, n.cfg.MaxGroup)
+	// At most one parsed group waits while another is integrated: bounded memory.
+	ready := make(chan parsedGroup, 1)
+	go n.parseStage(ctx, in, followErr, ready)
 	for {
-		group = group[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case g, ok := <-ready:
+			if !ok {
+				return
+			}
+			err := g.err
+			if err == nil {
+				err = n.integrate(g)
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					n.stopApplier(err)
+				}
+				return
+			}
+		}
+	}
+}
+
+// parsedGroup is a group of consecutive entries, parsed, or the error that ended the
+// stream.
+type parsedGroup struct {
+	first uint64 // stream sequence of the first entry
+	ps    []parsed
+	err   error
+}
+
+// parseStage forms groups of whatever entries are available (up to MaxGroup), checks
+// that sequences are consecutive, parses them on all cores and hands them on in order.
+func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-chan error, ready chan<- parsedGroup) {
+	defer close(ready)
+	next := n.Applied() + 1
+	send := func(g parsedGroup) bool {
+		select {
+		case ready <- g:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		group := make([][]byte, 0, n.cfg.MaxGroup)
+		first := next
 		select {
 		case <-ctx.Done():
 			return
 		case err := <-followErr:
-			if ctx.Err() == nil {
-				n.stopApplier(fmt.Errorf("follow log: %w", err))
-			}
+			send(parsedGroup{err: fmt.Errorf("follow log: %w", err)})
 			return
 		case s := <-in:
-			group = append(group, s)
+			if s.seq != next {
+				send(parsedGroup{err: fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, next)})
+				return
+			}
+			group = append(group, s.entry)
+			next++
 		}
 	drain:
 		for len(group) < n.cfg.MaxGroup {
 			select {
 			case s := <-in:
-				group = append(group, s)
+				if s.seq != next {
+					send(parsedGroup{err: fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, next)})
+					return
+				}
+				group = append(group, s.entry)
+				next++
 			default:
 				break drain
 			}
 		}
-		if err := n.integrate(group); err != nil {
-			n.stopApplier(err)
+		if !send(parsedGroup{first: first, ps: n.parseGroup(group)}) {
 			return
 		}
 	}
@@ -211,18 +267,14 @@ type Rejection struct {
 
 // integrate applies one group: tree, registry, event index, projections and the
 // applied position in one synced batch; then it signs the new checkpoint.
-func (n *Node) integrate(group []streamed) error {
+func (n *Node) integrate(g parsedGroup) error {
 	n.mu.RLock()
 	applied := n.applied
 	n.mu.RUnlock()
-	raws := make([][]byte, len(group))
-	for i, s := range group {
-		if s.seq != applied+uint64(i)+1 {
-			return fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, applied+uint64(i)+1)
-		}
-		raws[i] = s.entry
+	if g.first != applied+1 {
+		return fmt.Errorf("%w: group starts at seq %d, want %d", ErrCorrupt, g.first, applied+1)
 	}
-	ps := n.parseGroup(raws)
+	ps := g.ps
 
 	b := n.db.NewIndexedBatch()
 	defer b.Close()
