@@ -4,19 +4,26 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
+	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/proof"
+	"github.com/climateledger/climateledger/projections"
 )
 
 func init() {
@@ -94,11 +101,14 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	// TODO(projections): --check-state recomputes the projections from the audited
-	// entries; stateChecker.observe is the hook that sees every entry.
+	// --check-state recomputes the projections from the audited entries, in a
+	// temporary in-memory Pebble, as every entry is verified.
 	var sc *stateChecker
 	if *checkStateURL != "" {
-		sc = newStateChecker()
+		if sc, err = newStateChecker(); err != nil {
+			return err
+		}
+		defer sc.close()
 		opts.Observer = sc.observe
 	}
 	if isTerminal(e.stderr) {
@@ -140,28 +150,113 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 }
 
 // stateChecker is the --check-state hook: it sees every audited entry, in log order,
-// so that the projections can be recomputed independently of the server.
-//
-// TODO(projections): feed each entry to the projectors (in memory) here.
-type stateChecker struct{}
+// and applies it to the projections in a temporary in-memory Pebble, independently of
+// the server, in groups as the node's applier does.
+type stateChecker struct {
+	db    *pebble.DB
+	views *projections.Views
+	batch *pebble.Batch
+	group []*ledger.Applied
+	size  uint64 // entries applied
+}
 
-func newStateChecker() *stateChecker { return &stateChecker{} }
+func newStateChecker() (*stateChecker, error) {
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem(), FormatMajorVersion: pebble.FormatNewest, Logger: quietPebble{}})
+	if err != nil {
+		return nil, fmt.Errorf("--check-state: %w", err)
+	}
+	views, err := projections.New(projections.Config{DocumentCache: -1})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &stateChecker{db: db, views: views}, nil
+}
 
 // observe is the audit.Observer of --check-state.
 func (s *stateChecker) observe(index uint64, e *events.Entry, f *events.Finding, reg *events.Registry) error {
+	if s.batch == nil {
+		s.batch = s.db.NewIndexedBatch()
+	}
+	a := &ledger.Applied{Index: index, Entry: e, Finding: f, Registry: reg}
+	if e != nil {
+		a.Raw = e.Raw
+	}
+	if err := s.views.Apply(s.batch, a); err != nil {
+		return err
+	}
+	a.Registry = nil
+	s.group = append(s.group, a)
+	s.size = index + 1
+	if len(s.group) >= 512 {
+		return s.flush()
+	}
 	return nil
 }
 
-// errCheckStateUnavailable is checkState's answer until the projections land.
-var errCheckStateUnavailable = errors.New("--check-state: not available yet (the projections are not wired into the audit)")
+// flush commits the current group.
+func (s *stateChecker) flush() error {
+	if s.batch == nil {
+		return nil
+	}
+	defer func() { s.batch.Close(); s.batch, s.group = nil, s.group[:0] }()
+	if err := s.views.Finish(s.batch); err != nil {
+		return err
+	}
+	if err := s.batch.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	s.views.Committed(s.group)
+	return nil
+}
+
+func (s *stateChecker) close() { s.db.Close() }
 
 // checkState compares the state digest recomputed from the audited entries with the
-// one the server at url reports (GET /v1/state) at the same index.
-//
-// TODO(projections): compute the digest from observerResult and compare it with
-// GET url/v1/state; return an error naming both digests and the index on a mismatch.
-func checkState(ctx context.Context, url string, observerResult *stateChecker) error {
-	return errCheckStateUnavailable
+// one the server at url reports (GET /v1/state). The two must be at the same index:
+// audit a server that is not being written to, or run it again.
+func checkState(ctx context.Context, url string, s *stateChecker) error {
+	if err := s.flush(); err != nil {
+		return fmt.Errorf("--check-state: %w", err)
+	}
+	sum, rows, err := projections.Digest(s.db)
+	if err != nil {
+		return fmt.Errorf("--check-state: %w", err)
+	}
+	mine := projections.State{Index: s.size, Digest: hex.EncodeToString(sum[:]), Rows: rows}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/v1/state", nil)
+	if err != nil {
+		return fmt.Errorf("--check-state: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("--check-state: %w", err)
+	}
+	defer resp.Body.Close()
+	var theirs projections.State
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("--check-state: GET %s/v1/state: HTTP %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&theirs); err != nil {
+		return fmt.Errorf("--check-state: GET %s/v1/state: %w", url, err)
+	}
+	switch {
+	case theirs.Index != mine.Index:
+		return fmt.Errorf("--check-state: the server's state is at index %d, the audit reached %d: audit again when the log is quiet", theirs.Index, mine.Index)
+	case theirs.Digest != mine.Digest:
+		return fmt.Errorf("--check-state: state digest MISMATCH at index %d: recomputed %s (%d rows), server %s (%d rows)", mine.Index, mine.Digest, mine.Rows, theirs.Digest, theirs.Rows)
+	}
+	return nil
+}
+
+// quietPebble discards Pebble's informational logging in the temporary store.
+type quietPebble struct{}
+
+func (quietPebble) Infof(string, ...any)         {}
+func (quietPebble) Errorf(f string, args ...any) { fmt.Fprintf(os.Stderr, "pebble: "+f+"\n", args...) }
+func (quietPebble) Fatalf(f string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pebble: "+f+"\n", args...)
+	os.Exit(1)
 }
 
 // printStats writes the audit's rate and the process's peak resident memory.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +15,9 @@ import (
 	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/audit"
+	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
+	"github.com/climateledger/climateledger/projections"
 )
 
 // runCLI runs one command line in process and returns its exit code and output.
@@ -90,8 +94,8 @@ func TestAuditCommand(t *testing.T) {
 		{"bad key", []string{"audit", dir, "--log-key", "nonsense"}, 1, nil, []string{"--log-key nonsense:"}, true},
 		{"missing dir", []string{"audit", filepath.Join(dir, "nope")}, 1, nil, []string{"no such file or directory"}, true},
 		{"nats unreachable", []string{"audit", "--nats", "nats://127.0.0.1:1"}, 1, nil, []string{"--nats nats://127.0.0.1:1:"}, true},
-		{"check-state not available yet", []string{"audit", dir, "--check-state", url}, 1,
-			[]string{"RESULT: OK"}, []string{"--check-state: not available yet"}, false},
+		{"check-state against a server without read models", []string{"audit", dir, "--check-state", url}, 1,
+			[]string{"RESULT: OK"}, []string{"--check-state: GET " + url + "/v1/state: HTTP 404"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,4 +158,48 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatalf("state = %+v, %v", st, err)
 		}
 	})
+}
+
+// TestAuditCheckState recomputes the projections from the audited log and compares the
+// state digest with a server's GET /v1/state — equal for an honest server, and a
+// mismatch named with both digests when the server's read models disagree.
+func TestAuditCheckState(t *testing.T) {
+	views, err := projections.New(projections.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	node, n := ledgertest.Open(t, dir, views)
+	if err := views.Attach(t.Context(), node); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&httpapi.Handler{Node: node}).Routes(mux)
+	views.Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, id := range []string{"us-ca", "ussea"} {
+		n.Enroll(id, id, "", "US", "state")
+		mustSubmit(t, node, n.Entries[len(n.Entries)-1])
+	}
+	mustSubmit(t, node, n.Append("ussea", auditInventory(2014)))
+	mustSubmit(t, node, n.Append("us-ca", auditInventory(2015)))
+	logPub := filepath.Join(dir, "keys", ledger.LogPubFile)
+
+	code, out, errOut := runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL)
+	if code != 0 || !strings.Contains(out, "RESULT: OK") || errOut != "" {
+		t.Fatalf("honest server: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	// A server whose read models were altered behind the log's back.
+	b := node.DB().NewBatch()
+	b.Set([]byte("p/zz-forged-row"), []byte("on track"), nil)
+	if err := b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	mustSubmit(t, node, n.Append("us-ca", auditInventory(2016))) // the server computes a new digest per index
+	code, _, errOut = runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL)
+	if code != 1 || !strings.Contains(errOut, "state digest MISMATCH at index 6: recomputed ") {
+		t.Fatalf("altered read models: exit %d, stderr %q; want exit 1 naming the mismatch", code, errOut)
+	}
 }
