@@ -182,9 +182,19 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 			return false
 		}
 	}
+	// take adds s to group, or reports a gap in the stream.
+	take := func(group [][]byte, s streamed) ([][]byte, bool) {
+		if s.seq != next {
+			send(parsedGroup{err: fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, next)})
+			return group, false
+		}
+		next++
+		return append(group, s.entry), true
+	}
 	for {
 		group := make([][]byte, 0, n.cfg.MaxGroup)
 		first := next
+		ok := true
 		select {
 		case <-ctx.Done():
 			return
@@ -192,26 +202,19 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 			send(parsedGroup{err: fmt.Errorf("follow log: %w", err)})
 			return
 		case s := <-in:
-			if s.seq != next {
-				send(parsedGroup{err: fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, next)})
-				return
-			}
-			group = append(group, s.entry)
-			next++
+			group, ok = take(group, s)
 		}
 	drain:
-		for len(group) < n.cfg.MaxGroup {
+		for ok && len(group) < n.cfg.MaxGroup {
 			select {
 			case s := <-in:
-				if s.seq != next {
-					send(parsedGroup{err: fmt.Errorf("%w: stream delivered seq %d, want %d", ErrCorrupt, s.seq, next)})
-					return
-				}
-				group = append(group, s.entry)
-				next++
+				group, ok = take(group, s)
 			default:
 				break drain
 			}
+		}
+		if !ok {
+			return
 		}
 		if !send(parsedGroup{first: first, ps: n.parseGroup(group)}) {
 			return

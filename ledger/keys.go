@@ -75,16 +75,17 @@ func createKeys(dir, origin string) error {
 		LogPubFile:       []byte(vkey + "\n"),
 	}
 	for name, b := range files {
-		if err := writeFileExcl(filepath.Join(dir, name), b, 0o600); err != nil {
+		if err := WriteKeyFile(filepath.Join(dir, name), b); err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}
 	}
 	return nil
 }
 
-// writeFileExcl writes a new file, failing if it exists, and syncs it.
-func writeFileExcl(path string, b []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+// WriteKeyFile writes a new key file with mode 0600 and syncs it. It never
+// overwrites: an existing file is an error (fs.ErrExist), so a key is never lost.
+func WriteKeyFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

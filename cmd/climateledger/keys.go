@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger"
 )
 
 func init() {
@@ -36,24 +37,13 @@ func cmdKeygen(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// writeNewFile creates path with mode 0600, refusing to overwrite, and syncs it.
+// writeNewFile creates a key file (0600, synced), refusing to overwrite.
 func writeNewFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := ledger.WriteKeyFile(path, b)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s already exists; not overwriting a key", path)
 	}
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 // readSigner reads a key file with its private key.

@@ -333,7 +333,7 @@ func (s *seeder) loadKeys() error {
 			if err != nil {
 				return fmt.Errorf("key of %s: %w", p.ID, err)
 			}
-			if err := writeKeyFile(path, events.MarshalKeyFile(k)); err != nil {
+			if err := ledger.WriteKeyFile(path, events.MarshalKeyFile(k)); err != nil {
 				return fmt.Errorf("key of %s: %w", p.ID, err)
 			}
 			s.keys[p.ID] = k
@@ -353,23 +353,6 @@ func (s *seeder) loadKeys() error {
 		}
 	}
 	return nil
-}
-
-// writeKeyFile writes a new key file (0600), synced, failing if it exists.
-func writeKeyFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // submit signs and submits the next event of party's chain.
