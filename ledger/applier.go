@@ -333,10 +333,9 @@ func (n *Node) integrate(g parsedGroup) error {
 	}
 	committed = true
 	n.tree.Committed()
-	n.mu.Lock()
-	n.applied = size
-	n.mu.Unlock()
-	if err := n.signCheckpoint(); err != nil {
+	// The new size becomes visible together with its signed checkpoint, never
+	// before: a receipt pairs an inclusion proof with the checkpoint of that size.
+	if err := n.publishCheckpoint(size); err != nil {
 		return err
 	}
 	for _, a := range out {
@@ -364,13 +363,11 @@ func (n *Node) record(b *pebble.Batch, a *Applied) error {
 	return b.Set([]byte(prefixEvent+p.ID), rec.marshal(), nil)
 }
 
-// signCheckpoint signs the checkpoint of the current (durable) tree and publishes it.
-// Ed25519 and the note format are deterministic, so re-signing a size after a restart
-// gives the same bytes.
-func (n *Node) signCheckpoint() error {
-	n.mu.RLock()
-	size := n.applied
-	n.mu.RUnlock()
+// publishCheckpoint signs the checkpoint of the durable tree of the given size, then
+// makes the size and the checkpoint visible together (Applied, Checkpoint, waiters)
+// and publishes the checkpoint on NATS. Ed25519 and the note format are
+// deterministic, so re-signing a size after a restart gives the same bytes.
+func (n *Node) publishCheckpoint(size uint64) error {
 	root, err := n.tree.Root(size)
 	if err != nil {
 		return fmt.Errorf("root at %d: %w", size, err)
@@ -380,7 +377,7 @@ func (n *Node) signCheckpoint() error {
 		return fmt.Errorf("sign checkpoint %d: %w", size, err)
 	}
 	n.mu.Lock()
-	n.checkpoint = cp
+	n.applied, n.checkpoint = size, cp
 	close(n.changed)
 	n.changed = make(chan struct{})
 	n.mu.Unlock()

@@ -185,7 +185,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if n.applied > 0 {
-		if err := n.signCheckpoint(); err != nil {
+		if err := n.publishCheckpoint(n.applied); err != nil {
 			return nil, err
 		}
 	}

@@ -106,6 +106,11 @@ func TestConcurrentSubmittersOneChain(t *testing.T) {
 					errs <- err
 					return
 				}
+				// Every receipt's proof verifies against its own checkpoint.
+				if _, err := proof.VerifyTLogProof([]byte(rc.Proof), node.Keys().LogVerifier); err != nil {
+					errs <- fmt.Errorf("receipt for seq %d: %v", rc.Seq, err)
+					return
+				}
 				mu.Lock()
 				if seqs[rc.Seq] {
 					errs <- fmt.Errorf("seq %d acknowledged twice", rc.Seq)
@@ -149,6 +154,10 @@ func TestConcurrentSubmittersManyChains(t *testing.T) {
 				rc, entry, err := submitNext(context.Background(), node, fmt.Sprintf("city-%02d", c), endorsement(i), keys[c])
 				if err != nil {
 					errs <- err
+					return
+				}
+				if _, err := proof.VerifyTLogProof([]byte(rc.Proof), node.Keys().LogVerifier); err != nil {
+					errs <- fmt.Errorf("receipt for index %d: %v", rc.Index, err)
 					return
 				}
 				mu.Lock()
