@@ -253,17 +253,14 @@ func (n *Node) restoreRegistry(ctx context.Context) error {
 		}
 		pending = pending[:0]
 	}
-	err := n.log.Read(ctx, 1, func(seq uint64, entry []byte) error {
-		if seq > n.applied {
-			return errStopRead
-		}
+	err := n.log.ReadRange(ctx, 1, n.applied, func(seq uint64, entry []byte) error {
 		pending = append(pending, entry)
 		if len(pending) == 1024 {
 			flush()
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStopRead) {
+	if err != nil {
 		return fmt.Errorf("restore registry: %w", err)
 	}
 	flush()
@@ -273,8 +270,6 @@ func (n *Node) restoreRegistry(ctx context.Context) error {
 	n.lg.Info("registry restored", "entries", n.applied, "took", time.Since(start).String())
 	return nil
 }
-
-var errStopRead = errors.New("stop reading")
 
 // Close stops the applier and closes Pebble and the log. In-flight submissions fail
 // with ErrClosed or ErrUnavailable.

@@ -225,3 +225,48 @@ func TestResubmitIdenticalReturnsOriginalReceipt(t *testing.T) {
 		t.Fatalf("indexes: enrolment %d, inventory %d seq %d; want 1, 2, 2", first.Index, rc.Index, rc.Seq)
 	}
 }
+
+func TestLogEntriesServesExactBytes(t *testing.T) {
+	node, n := ledgertest.Open(t, "")
+	srv := ledgertest.Serve(t, node)
+	for _, id := range []string{"us-ca", "cnszx", "uslax"} {
+		n.Enroll(id, id, "", "US", "city")
+		mustSubmit(t, srv.URL, n.Entries[len(n.Entries)-1])
+	}
+	all := ledgertest.Entries(t, node)
+	get := func(query string) (int, string) {
+		resp, err := http.Get(srv.URL + "/v1/log/entries" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	lines := func(es [][]byte) string {
+		var b strings.Builder
+		for _, e := range es {
+			b.Write(e)
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	tests := []struct {
+		query  string
+		status int
+		body   string
+	}{
+		{"", 200, lines(all)},
+		{"?start=1&end=3", 200, lines(all[1:3])},
+		{"?start=3&end=99", 200, lines(all[3:])},
+		{"?start=4&end=4", 200, ""},
+	}
+	for _, tt := range tests {
+		if status, body := get(tt.query); status != tt.status || body != tt.body {
+			t.Errorf("GET /v1/log/entries%s = %d %q, want %d %q", tt.query, status, body, tt.status, tt.body)
+		}
+	}
+	if status, _ := get("?start=3&end=1"); status != http.StatusBadRequest {
+		t.Errorf("start after end: status %d, want 400", status)
+	}
+}

@@ -146,14 +146,16 @@ func (h *Handler) entries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	for i := start; i < end; i++ {
-		raw, err := h.Node.Log().Entry(r.Context(), i+1)
+	if start < end {
+		err := h.Node.Log().ReadRange(r.Context(), start+1, end, func(_ uint64, raw []byte) error {
+			b.Write(raw)
+			b.WriteByte('\n')
+			return nil
+		})
 		if err != nil {
 			WriteProblem(w, ProblemFor(fmt.Errorf("%w: %v", ledger.ErrUnavailable, err)))
 			return
 		}
-		b.Write(raw)
-		b.WriteByte('\n')
 	}
 	w.Header().Set("Content-Type", "application/jsonl")
 	w.Write(b.Bytes())

@@ -105,6 +105,24 @@ func (l *Log) Read(ctx context.Context, from uint64, fn func(seq uint64, entry [
 	return l.replay(ctx, from, last, fn)
 }
 
+// ReadRange is Read bounded above: it calls fn for stream sequences from..to
+// (inclusive; to is capped at the last sequence), in order, then returns. Errors as
+// for Read; from must be at least 1.
+func (l *Log) ReadRange(ctx context.Context, from, to uint64, fn func(seq uint64, entry []byte) error) error {
+	if from == 0 {
+		return fmt.Errorf("natslog: read from 0 (sequences start at 1): %w", ErrInvalidArgument)
+	}
+	last, err := l.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	to = min(to, last)
+	if from > to {
+		return nil
+	}
+	return l.replay(ctx, from, to, fn)
+}
+
 // Follow is Read without an end: it calls fn for every entry from stream sequence
 // from (≥ 1) on, in order and exactly once each, waiting for new entries as they
 // are appended, until ctx is done (it then returns ctx.Err()) or fn fails (its

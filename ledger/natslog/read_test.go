@@ -114,9 +114,28 @@ func TestRead(t *testing.T) {
 		t.Errorf("Read(0) = %v, want ErrInvalidArgument", err)
 	}
 
+	// ReadRange: inclusive bounds, capped at the last sequence, empty when from > to.
+	for _, r := range [][2]uint64{{1, 1}, {2, 10}, {1500, 2100}, {n - 5, n + 40}, {n, n}} {
+		var got [][]byte
+		if err := l.ReadRange(ctx, r[0], r[1], func(_ uint64, e []byte) error {
+			got = append(got, append([]byte(nil), e...))
+			return nil
+		}); err != nil {
+			t.Fatalf("ReadRange(%d, %d): %v", r[0], r[1], err)
+		}
+		equalEntries(t, fmt.Sprintf("ReadRange(%d, %d)", r[0], r[1]), got, want[r[0]-1:min(r[1], n)])
+	}
+	calls := 0
+	if err := l.ReadRange(ctx, 20, 10, func(uint64, []byte) error { calls++; return nil }); err != nil || calls != 0 {
+		t.Errorf("ReadRange(20, 10) = %v after %d calls, want nothing read", err, calls)
+	}
+	if err := l.ReadRange(ctx, 0, 5, func(uint64, []byte) error { return nil }); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("ReadRange(0, 5) = %v, want ErrInvalidArgument", err)
+	}
+
 	// fn's error stops Read and comes back as is.
 	stop := errors.New("stop")
-	calls := 0
+	calls = 0
 	err := l.Read(ctx, 10, func(seq uint64, _ []byte) error {
 		calls++
 		if seq == 20 {
