@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -177,24 +179,16 @@ func readSigners(paths []string) ([]*events.Signer, error) {
 	return out, nil
 }
 
+// readInput reads a file, or standard input for "-", without surrounding white space.
 func readInput(path string) ([]byte, error) {
+	var b []byte
+	var err error
 	if path == "-" {
-		var b strings.Builder
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := os.Stdin.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		return []byte(strings.TrimSpace(b.String())), nil
+		b, err = io.ReadAll(os.Stdin)
+	} else {
+		b, err = os.ReadFile(path)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return []byte(strings.TrimSpace(string(b))), nil
+	return bytes.TrimSpace(b), err
 }
 
 func printJSON(e *env, v any) error {

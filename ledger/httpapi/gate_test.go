@@ -70,11 +70,6 @@ func draft(t *testing.T, n *eventtest.Network, party string, body events.Body, e
 	return events.Sign(payload, signers...)
 }
 
-// rawEnvelope builds a submission from a payload that need not be valid JSON.
-func rawEnvelope(payload []byte, signers ...*events.Signer) []byte {
-	return events.Sign(payload, signers...)
-}
-
 func inventory() *events.InventoryBody {
 	var b events.InventoryBody
 	raw := `{"year":2016,"framework":"IPCC2006","level":"territorial","gwp":"AR4","lines":[],"total_tco2e":429400000}`
@@ -114,7 +109,7 @@ func TestGateOutcomes(t *testing.T) {
 		return p
 	}
 	withPayload := func(edit func(s string) string) []byte {
-		return rawEnvelope([]byte(edit(string(goodPayload()))), key2)
+		return events.Sign([]byte(edit(string(goodPayload()))), key2)
 	}
 	envJSON := func(payloadType, payload string, sigs string) []byte {
 		return []byte(`{"payloadType":"` + payloadType + `","payload":"` + payload + `","signatures":` + sigs + `}`)
@@ -139,7 +134,7 @@ func TestGateOutcomes(t *testing.T) {
 		{"wrong payloadType", envJSON("application/json", goodB64, sig), 400, "wrong_payload_type"},
 		{"no signatures", envJSON(events.PayloadType, goodB64, `[]`), 400, "no_signatures"},
 		{"oversize", append(append([]byte(`{"payloadType":"`), bytes.Repeat([]byte("a"), 200<<10)...), `"}`...), 413, "too_large"},
-		{"payload not JSON", rawEnvelope([]byte("not json"), key2), 400, "malformed_payload"},
+		{"payload not JSON", events.Sign([]byte("not json"), key2), 400, "malformed_payload"},
 		{"payload duplicate key", withPayload(func(s string) string { return strings.Replace(s, `"v":1,`, `"v":1,"v":1,`, 1) }), 400, "malformed_payload"},
 		{"payload unknown field", withPayload(func(s string) string { return strings.Replace(s, `"v":1,`, `"v":1,"x":2,`, 1) }), 400, "malformed_payload"},
 		{"payload invalid UTF-8", withPayload(func(s string) string { return strings.Replace(s, `"party":"us-ca"`, "\"party\":\"us-\xff\"", 1) }), 400, "malformed_payload"},
@@ -154,9 +149,9 @@ func TestGateOutcomes(t *testing.T) {
 			sg[10] ^= 1
 			return events.MarshalEnvelope(goodPayload(), []events.Signature{{KeyID: key2.KeyID(), Sig: sg}})
 		}(), 401, "bad_signature"},
-		{"another party's key", rawEnvelope(goodPayload(), szx), 403, "key_not_authorized"},
-		{"unknown key only", rawEnvelope(goodPayload(), eventtest.Key("x", "y")), 403, "key_not_authorized"},
-		{"revoked key", rawEnvelope(goodPayload(), key1), 403, "key_revoked"},
+		{"another party's key", events.Sign(goodPayload(), szx), 403, "key_not_authorized"},
+		{"unknown key only", events.Sign(goodPayload(), eventtest.Key("x", "y")), 403, "key_not_authorized"},
+		{"revoked key", events.Sign(goodPayload(), key1), 403, "key_revoked"},
 		{"party not enrolled", draft(t, n, "uslax", inventory(), nil, key2), 403, "not_enrolled"},
 		{"missing partner signature", draft(t, n, "us-ca", &events.PartnershipBody{PartnershipID: "la-szx", Partners: []string{"us-ca", "cnszx"}, Instrument: "mou", Topics: []string{"ports"}, Signed: "2015-09-15"}, nil, key2), 403, "missing_partner_signature"},
 		{"enrolment without proof of possession", draft(t, n, "uslax", &events.EnrolledBody{Kind: "jurisdiction", Names: map[string]string{"en": "Los Angeles"}, Country: "US", Level: "city", Keys: []events.PublicKeyRef{eventtest.Key("x", "lax").Ref()}}, nil, n.Registrar), 403, "missing_signature"},
