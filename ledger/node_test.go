@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -216,7 +215,6 @@ func TestRestartAndRebuildGiveSameCheckpoint(t *testing.T) {
 		}
 	}
 	wantCP, wantSize := node.Checkpoint()
-	wantDigest := rejectionsJSON(t, node)
 	if err := node.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +236,8 @@ func TestRestartAndRebuildGiveSameCheckpoint(t *testing.T) {
 		if h, err := node.ChainHead(ctx, "us-ca"); err != nil || h.Seq != uint64(11+round) {
 			t.Fatalf("round %d: head %+v (%v), want seq %d", round, h, err, 11+round)
 		}
-		if got := rejectionsJSON(t, node); got != wantDigest {
-			t.Fatalf("round %d: rejections %s, want %s", round, got, wantDigest)
+		if rj, err := node.Rejections(0, node.Applied()); err != nil || len(rj) != 0 {
+			t.Fatalf("round %d: rejections %+v (%v), want none", round, rj, err)
 		}
 		// The node still accepts writes after a restart.
 		if _, _, err := submitNext(ctx, node, "us-ca", endorsement(100+round), key); err != nil {
@@ -248,14 +246,4 @@ func TestRestartAndRebuildGiveSameCheckpoint(t *testing.T) {
 		wantCP, wantSize = node.Checkpoint()
 		node.Close()
 	}
-}
-
-func rejectionsJSON(t *testing.T, node *ledger.Node) string {
-	t.Helper()
-	rj, err := node.Rejections(0, node.Applied())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(rj)
-	return string(b)
 }
