@@ -20,6 +20,7 @@ import (
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/client"
 )
 
@@ -205,11 +206,8 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg, _ := events.ParseKeyFile(regKey)
-	genesis, err := c.Entries(ctx, 0, 1)
-	if err != nil || len(genesis) != 1 {
-		t.Fatalf("genesis: %v", err)
-	}
-	n, err := eventtest.Adopt("crash", reg, genesis[0])
+	genesis := readLog(t, srv.url)[0]
+	n, err := eventtest.Adopt("crash", reg, genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,18 +285,7 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 
 	srv2 := startServer(t, dir)
 	c2, _ := client.New(srv2.url)
-	var entries [][]byte
-	for start := uint64(0); ; {
-		page, err := c2.Entries(ctx, start, start+1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries = append(entries, page...)
-		if len(page) < 1000 {
-			break
-		}
-		start += uint64(len(page))
-	}
+	entries := readLog(t, srv2.url)
 	for index, want := range receipts {
 		if index >= uint64(len(entries)) || !bytes.Equal(entries[index], want) {
 			t.Fatalf("receipt for index %d: the log (%d entries) does not hold the acknowledged bytes", index, len(entries))
@@ -326,4 +313,21 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 	}
 	t.Logf("%d receipts before SIGKILL, %d entries in the log after restart", len(receipts), len(entries))
 	srv2.stop(t)
+}
+
+// readLog reads every entry of a server's log through the auditor's server source.
+func readLog(t *testing.T, url string) [][]byte {
+	t.Helper()
+	src, err := audit.NewServer(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	if err := src.Entries(context.Background(), 0, func(_ uint64, e []byte) error {
+		out = append(out, append([]byte(nil), e...))
+		return nil
+	}); err != nil {
+		t.Fatalf("read log: %v", err)
+	}
+	return out
 }

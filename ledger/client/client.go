@@ -1,12 +1,11 @@
-// Package client is a Go client of climateledger's HTTP API (docs/SPEC.md §8): chain
-// heads, submission, entries, checkpoints and proofs. It trusts nothing it reads:
-// callers verify what they fetch with package proof and events.
+// Package client is a Go client of climateledger's write API (docs/SPEC.md §8): chain
+// heads and submission, plus Get for any JSON endpoint. Reading and verifying the log
+// itself (entries, checkpoints, proofs) is ledger/audit's ServerSource.
 package client
 
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,57 +95,6 @@ func (c *Client) Submit(ctx context.Context, envelope []byte) (rc *ledger.Receip
 		return nil, false, fmt.Errorf("receipt: %w", err)
 	}
 	return rc, status == http.StatusCreated, nil
-}
-
-// Checkpoint returns the latest signed checkpoint (unverified).
-func (c *Client) Checkpoint(ctx context.Context) ([]byte, error) {
-	b, _, err := c.do(ctx, http.MethodGet, "/v1/checkpoint", nil)
-	return b, err
-}
-
-// Entries returns the stored entries with index in [start, end); the server may return
-// fewer than asked (it pages), never more.
-func (c *Client) Entries(ctx context.Context, start, end uint64) ([][]byte, error) {
-	b, _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/log/entries?start=%d&end=%d", start, end), nil)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]byte
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			return nil, fmt.Errorf("entries: last line has no newline")
-		}
-		out = append(out, b[:i:i])
-		b = b[i+1:]
-	}
-	if uint64(len(out)) > end-start {
-		return nil, fmt.Errorf("entries: asked for %d, got %d", end-start, len(out))
-	}
-	return out, nil
-}
-
-// Consistency returns the consistency proof between two tree sizes.
-func (c *Client) Consistency(ctx context.Context, from, to uint64) ([][32]byte, error) {
-	b, _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/proofs/consistency?from=%d&to=%d", from, to), nil)
-	if err != nil {
-		return nil, err
-	}
-	var out [][32]byte
-	for _, line := range strings.Fields(string(b)) {
-		h, err := base64.StdEncoding.DecodeString(line)
-		if err != nil || len(h) != 32 {
-			return nil, fmt.Errorf("consistency proof: bad hash line %q", line)
-		}
-		out = append(out, [32]byte(h))
-	}
-	return out, nil
-}
-
-// Proof returns the tlog-proof of an event against the latest checkpoint.
-func (c *Client) Proof(ctx context.Context, id string) ([]byte, error) {
-	b, _, err := c.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id)+"/proof", nil)
-	return b, err
 }
 
 // Get fetches path and decodes the JSON answer into v.
