@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
 
@@ -382,15 +383,12 @@ func (n *Node) publishCheckpoint(size uint64) error {
 	n.changed = make(chan struct{})
 	n.mu.Unlock()
 	if nc := n.log.Conn(); nc != nil {
-		if err := nc.Publish(SubjectCheckpoint, cp); err != nil {
+		if err := nc.Publish(natslog.SubjectCheckpoint, cp); err != nil {
 			n.lg.Warn("publish checkpoint", "size", size, "err", err)
 		}
 	}
 	return nil
 }
-
-// SubjectCheckpoint is the NATS subject on which each new checkpoint is published.
-const SubjectCheckpoint = "ledger.checkpoint"
 
 // Checkpoint returns the latest signed checkpoint and its tree size.
 func (n *Node) Checkpoint() ([]byte, uint64) {

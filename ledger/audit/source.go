@@ -329,13 +329,8 @@ func (s *ServerSource) EventProof(ctx context.Context, id string) ([]byte, error
 	return s.get(ctx, "/v1/events/"+url.PathEscape(id)+"/proof", 1<<20)
 }
 
-// SubjectCheckpointLatest is the NATS subject a node answers with its latest signed
-// checkpoint (the same string as httpapi.SubjectCheckpointLatest, which this package
-// may not import).
-const SubjectCheckpointLatest = "ledger.checkpoint.latest"
-
 // NATSSource reads the stream LEDGER through natslog, and asks for the checkpoint on
-// SubjectCheckpointLatest. Safe for concurrent use.
+// natslog.SubjectCheckpointLatest. Safe for concurrent use.
 type NATSSource struct {
 	log  *natslog.Log
 	name string
@@ -400,22 +395,22 @@ func (n *NATSSource) Entries(ctx context.Context, start uint64, fn func(index ui
 	return &SourceError{Source: n.name, Index: next, Err: err}
 }
 
-// Checkpoint asks a node on SubjectCheckpointLatest. No responder is ErrNoCheckpoint.
+// Checkpoint asks a node on natslog.SubjectCheckpointLatest. No responder is ErrNoCheckpoint.
 func (n *NATSSource) Checkpoint(ctx context.Context) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 	}
-	m, err := n.log.Conn().RequestWithContext(ctx, SubjectCheckpointLatest, nil)
+	m, err := n.log.Conn().RequestWithContext(ctx, natslog.SubjectCheckpointLatest, nil)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return nil, fmt.Errorf("%s: %w: no node answers %s", n.name, ErrNoCheckpoint, SubjectCheckpointLatest)
+		return nil, fmt.Errorf("%s: %w: no node answers %s", n.name, ErrNoCheckpoint, natslog.SubjectCheckpointLatest)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: request %s: %w", n.name, SubjectCheckpointLatest, err)
+		return nil, fmt.Errorf("%s: request %s: %w", n.name, natslog.SubjectCheckpointLatest, err)
 	}
 	if len(m.Data) == 0 {
-		return nil, fmt.Errorf("%s: %w: empty answer on %s", n.name, ErrNoCheckpoint, SubjectCheckpointLatest)
+		return nil, fmt.Errorf("%s: %w: empty answer on %s", n.name, ErrNoCheckpoint, natslog.SubjectCheckpointLatest)
 	}
 	return m.Data, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/natslog"
 )
 
 // Submission over NATS request-reply: a request on SubjectSubmit carries the same DSSE
@@ -16,10 +17,6 @@ const (
 	SubjectSubmit = "ledger.submit"
 	// QueueSubmit is the queue group, so that several nodes share the subject.
 	QueueSubmit = "climateledger-gate"
-	// SubjectCheckpointLatest answers a request with the latest signed checkpoint, so
-	// that an auditor reading the stream over NATS can get one (new checkpoints are
-	// also published on ledger.checkpoint).
-	SubjectCheckpointLatest = "ledger.checkpoint.latest"
 )
 
 // NATSReply is the reply to a submission over NATS: the HTTP status it would have had,
@@ -31,10 +28,10 @@ type NATSReply struct {
 }
 
 // ServeNATS answers submissions on SubjectSubmit (queue QueueSubmit) and checkpoint
-// requests on SubjectCheckpointLatest until stop is called or the connection closes.
+// requests on natslog.SubjectCheckpointLatest until stop is called or the connection closes.
 // Each submission is handled with a bound of timeout.
 func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop func(), err error) {
-	cp, err := nc.QueueSubscribe(SubjectCheckpointLatest, QueueSubmit, func(m *nats.Msg) {
+	cp, err := nc.QueueSubscribe(natslog.SubjectCheckpointLatest, QueueSubmit, func(m *nats.Msg) {
 		b, _ := node.Checkpoint()
 		m.Respond(b)
 	})

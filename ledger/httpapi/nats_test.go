@@ -9,6 +9,7 @@ import (
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
+	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
 
@@ -48,7 +49,7 @@ func TestSubmitOverNATS(t *testing.T) {
 		t.Fatalf("malformed over NATS: %+v", r)
 	}
 	// The latest checkpoint is served over NATS and verifies with the log key.
-	msg, err := nc.Request(httpapi.SubjectCheckpointLatest, nil, 5*time.Second)
+	msg, err := nc.Request(natslog.SubjectCheckpointLatest, nil, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,11 @@ const (
 	// SubjectPrefix is the subject prefix of entries: a party's chain is on
 	// SubjectPrefix + party.
 	SubjectPrefix = "ledger.events."
+	// SubjectCheckpoint carries each new signed checkpoint a node signs.
+	SubjectCheckpoint = "ledger.checkpoint"
+	// SubjectCheckpointLatest is a request subject: nodes answer it with their latest
+	// signed checkpoint (an auditor reading the stream over NATS needs one).
+	SubjectCheckpointLatest = "ledger.checkpoint.latest"
 	// User is the NATS user the embedded server requires when it listens.
 	User = "climateledger"
 	// PasswordFile is the name, inside Config.KeysDir, of the embedded server's
