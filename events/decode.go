@@ -465,30 +465,38 @@ func (b *GenesisBody) decodeJSON(d *jsonDecoder) {
 	})
 }
 
-func (b *RegistrarKeyAddedBody) decodeJSON(d *jsonDecoder) {
+// decodeKeyAndReason decodes {"key", "reason"}: the bodies that add a key.
+func decodeKeyAndReason(d *jsonDecoder, key *PublicKeyRef, reason *string) {
 	d.object(func(k []byte) {
 		switch string(k) {
 		case "key":
-			b.Key.decodeJSON(d)
+			key.decodeJSON(d)
 		case "reason":
-			d.str(&b.Reason)
+			d.str(reason)
 		default:
 			d.unknown(k)
 		}
 	})
 }
 
-func (b *RegistrarKeyRevokedBody) decodeJSON(d *jsonDecoder) {
+// decodeKeyIDAndReason decodes {"keyid", "reason"}: the bodies that revoke a key.
+func decodeKeyIDAndReason(d *jsonDecoder, keyID, reason *string) {
 	d.object(func(k []byte) {
 		switch string(k) {
 		case "keyid":
-			d.str(&b.KeyID)
+			d.str(keyID)
 		case "reason":
-			d.str(&b.Reason)
+			d.str(reason)
 		default:
 			d.unknown(k)
 		}
 	})
+}
+
+func (b *RegistrarKeyAddedBody) decodeJSON(d *jsonDecoder) { decodeKeyAndReason(d, &b.Key, &b.Reason) }
+
+func (b *RegistrarKeyRevokedBody) decodeJSON(d *jsonDecoder) {
+	decodeKeyIDAndReason(d, &b.KeyID, &b.Reason)
 }
 
 func (b *EnrolledBody) decodeJSON(d *jsonDecoder) {
@@ -554,31 +562,9 @@ func (e *Endorsement) decodeJSON(d *jsonDecoder) {
 	})
 }
 
-func (b *KeyAddedBody) decodeJSON(d *jsonDecoder) {
-	d.object(func(k []byte) {
-		switch string(k) {
-		case "key":
-			b.Key.decodeJSON(d)
-		case "reason":
-			d.str(&b.Reason)
-		default:
-			d.unknown(k)
-		}
-	})
-}
+func (b *KeyAddedBody) decodeJSON(d *jsonDecoder) { decodeKeyAndReason(d, &b.Key, &b.Reason) }
 
-func (b *KeyRevokedBody) decodeJSON(d *jsonDecoder) {
-	d.object(func(k []byte) {
-		switch string(k) {
-		case "keyid":
-			d.str(&b.KeyID)
-		case "reason":
-			d.str(&b.Reason)
-		default:
-			d.unknown(k)
-		}
-	})
-}
+func (b *KeyRevokedBody) decodeJSON(d *jsonDecoder) { decodeKeyIDAndReason(d, &b.KeyID, &b.Reason) }
 
 func (b *EndorsementBody) decodeJSON(d *jsonDecoder) {
 	d.object(func(k []byte) {
