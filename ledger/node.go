@@ -121,6 +121,12 @@ type Node struct {
 
 	keyDir sync.Map // key id → ed25519.PublicKey, self-certifying cache for PreVerify
 
+	// witnessMu guards witnessed and witnessedSize: the newest checkpoint cosigned by a
+	// quorum of witnesses (see SetWitnessed).
+	witnessMu     sync.Mutex
+	witnessed     []byte
+	witnessedSize uint64
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -188,6 +194,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if err := n.publishCheckpoint(n.applied); err != nil {
 			return nil, err
 		}
+	}
+	if err := n.loadWitnessed(); err != nil {
+		return nil, err
 	}
 	actx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -89,7 +89,7 @@ func Export(ctx context.Context, src Source, dir string, opts ExportOptions) (re
 	if err != nil {
 		return fail("checkpoint", err)
 	}
-	newCP, err := PeekCheckpoint(newNote)
+	newCP, err := proof.PeekCheckpoint(newNote)
 	if err != nil {
 		return fail("checkpoint", err)
 	}
@@ -109,7 +109,7 @@ func Export(ctx context.Context, src Source, dir string, opts ExportOptions) (re
 	case err != nil:
 		return fail("existing export", err)
 	default:
-		c, err := PeekCheckpoint(oldNote)
+		c, err := proof.PeekCheckpoint(oldNote)
 		if err != nil {
 			return fail("existing export", fmt.Errorf("%s: %w", CheckpointFile, err))
 		}

@@ -125,7 +125,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	}
 	var peeked *proof.Checkpoint
 	if cpErr == nil {
-		if c, err := PeekCheckpoint(cpNote); err == nil {
+		if c, err := proof.PeekCheckpoint(cpNote); err == nil {
 			peeked = &c
 			a.cpMark = mark{size: c.Size, on: true}
 		}
@@ -523,7 +523,7 @@ func (a *auditor) checkCheckpoint(cpNote []byte, cpErr error, peeked *proof.Chec
 	if c == nil {
 		// Not even a well-formed checkpoint. With a key, OpenCheckpoint said so.
 		if a.verifier == nil {
-			_, err := PeekCheckpoint(cpNote)
+			_, err := proof.PeekCheckpoint(cpNote)
 			a.logFinding(Finding{Code: CodeCheckpointMalformed, Reason: err.Error()})
 		}
 		return nil
@@ -599,18 +599,6 @@ func (a *auditor) checkState(ctx context.Context, src Source, st *State, cp *pro
 		return
 	}
 	sr.Consistency = fmt.Sprintf("verified from size %d to %d", from, to)
-}
-
-// PeekCheckpoint parses a signed checkpoint without verifying any signature: it checks
-// that b is a well-formed signed note whose text is a checkpoint body. Errors are
-// *proof.FormatError (proof.ErrMalformed).
-func PeekCheckpoint(b []byte) (proof.Checkpoint, error) {
-	_, err := note.Open(b, nil)
-	var unverified *note.UnverifiedNoteError
-	if !errors.As(err, &unverified) {
-		return proof.Checkpoint{}, &proof.FormatError{Format: "checkpoint", Msg: fmt.Sprintf("malformed signed note (%v)", err)}
-	}
-	return proof.ParseCheckpointBody([]byte(unverified.Note.Text))
 }
 
 func b64(h [32]byte) string { return base64.StdEncoding.EncodeToString(h[:]) }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/climateledger/climateledger/ledger/proof"
 )
 
 // State is what an auditor remembers between runs (Options.State): the last checkpoint
@@ -59,7 +61,7 @@ func LoadState(path string) (*State, error) {
 	if err := dec.Decode(&sj); err != nil {
 		return nil, &StateError{File: path, Err: fmt.Errorf("not a state file: %w", err)}
 	}
-	c, err := PeekCheckpoint([]byte(sj.Checkpoint))
+	c, err := proof.PeekCheckpoint([]byte(sj.Checkpoint))
 	if err != nil {
 		return nil, &StateError{File: path, Err: err}
 	}

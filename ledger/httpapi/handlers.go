@@ -20,6 +20,9 @@ const MaxEntriesPerRequest = 1000
 // Handler serves the ledger's endpoints. Register it with Routes.
 type Handler struct {
 	Node *ledger.Node
+	// Witnesses, when set, makes GET /v1/checkpoint serve the newest witnessed
+	// checkpoint and adds GET /v1/witnesses. Nil: the node has no witnesses.
+	Witnesses *Witnesses
 }
 
 // Routes registers the ledger's endpoints on mux (Go 1.22 patterns).
@@ -32,6 +35,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/log/entries", h.entries)
 	mux.HandleFunc("GET /v1/log/rejections", h.rejections)
 	mux.HandleFunc("GET /v1/parties/{id}/head", h.head)
+	mux.HandleFunc("GET /v1/witnesses", h.witnesses)
 }
 
 // SubmitResponse is the body of a successful POST /v1/events: the receipt.
@@ -91,7 +95,18 @@ func (h *Handler) eventProof(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := rc.Proof
-	if s := r.URL.Query().Get("size"); s != "" {
+	if isTrue(r.URL.Query().Get("witnessed")) {
+		if h.Witnesses == nil {
+			WriteProblem(w, newProblem(http.StatusNotFound, CodeNoWitnesses, "this node has no witnesses configured: there is no witnessed proof", nil))
+			return
+		}
+		tp, err := h.Node.WitnessedProof(r.Context(), rc.ID)
+		if err != nil {
+			WriteProblem(w, ProblemFor(err))
+			return
+		}
+		text = string(tp)
+	} else if s := r.URL.Query().Get("size"); s != "" {
 		size, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
 			WriteProblem(w, BadRequest("size: not a number"))
@@ -109,8 +124,17 @@ func (h *Handler) eventProof(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, text)
 }
 
+// checkpoint serves the newest witnessed checkpoint when the node has witnesses (the
+// newest log-signed one with ?latest=1), else the newest log-signed checkpoint.
 func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
 	cp, _ := h.Node.Checkpoint()
+	if h.Witnesses != nil && !isTrue(r.URL.Query().Get("latest")) {
+		if cp, _ = h.Node.Witnessed(); cp == nil {
+			w.Header().Set("Retry-After", "2")
+			WriteProblem(w, ProblemFor(&ledger.NotWitnessedError{Index: -1}))
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(cp)

@@ -28,7 +28,7 @@ type NATSReply struct {
 }
 
 // ServeNATS answers submissions on SubjectSubmit (queue QueueSubmit) and checkpoint
-// requests on natslog.SubjectCheckpointLatest until stop is called or the connection closes.
+// requests on natslog.SubjectCheckpointLatest and SubjectCheckpointWitnessed until stop is called or the connection closes.
 // Each submission is handled with a bound of timeout.
 func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop func(), err error) {
 	cp, err := nc.QueueSubscribe(natslog.SubjectCheckpointLatest, QueueSubmit, func(m *nats.Msg) {
@@ -36,6 +36,14 @@ func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop fu
 		m.Respond(b)
 	})
 	if err != nil {
+		return nil, err
+	}
+	wcp, err := nc.QueueSubscribe(natslog.SubjectCheckpointWitnessed, QueueSubmit, func(m *nats.Msg) {
+		b, _ := node.Witnessed()
+		m.Respond(b)
+	})
+	if err != nil {
+		cp.Unsubscribe()
 		return nil, err
 	}
 	sub, err := nc.QueueSubscribe(SubjectSubmit, QueueSubmit, func(m *nats.Msg) {
@@ -57,7 +65,8 @@ func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop fu
 	})
 	if err != nil {
 		cp.Unsubscribe()
+		wcp.Unsubscribe()
 		return nil, err
 	}
-	return func() { sub.Drain(); cp.Drain() }, nil
+	return func() { sub.Drain(); cp.Drain(); wcp.Drain() }, nil
 }

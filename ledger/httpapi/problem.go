@@ -38,6 +38,11 @@ const (
 	CodeNotFound           = "not_found"
 	CodeBadRequest         = "bad_request"
 	CodeInternal           = "internal"
+	// CodeNotWitnessed: no checkpoint cosigned by a quorum of witnesses covers the
+	// request yet (503 with Retry-After for the checkpoint, 409 for an entry's proof).
+	CodeNotWitnessed = "not_witnessed"
+	// CodeNoWitnesses: the node has no witnesses configured.
+	CodeNoWitnesses = "no_witnesses"
 )
 
 // findingStatus maps each finding code to its HTTP status (DESIGN §5).
@@ -70,6 +75,7 @@ func ProblemFor(err error) *Problem {
 		tl *ledger.TooLargeError
 		ce *ledger.ConflictError
 		pe *ledger.PendingError
+		nw *ledger.NotWitnessedError
 	)
 	switch {
 	case errors.As(err, &f):
@@ -86,6 +92,12 @@ func ProblemFor(err error) *Problem {
 	case errors.As(err, &pe):
 		index := pe.Index
 		return newProblem(http.StatusServiceUnavailable, CodeIntegrationPending, pe.Error(), func(p *Problem) { p.Index = &index })
+	case errors.As(err, &nw):
+		if nw.Index < 0 {
+			return newProblem(http.StatusServiceUnavailable, CodeNotWitnessed, nw.Error(), nil)
+		}
+		index := uint64(nw.Index)
+		return newProblem(http.StatusConflict, CodeNotWitnessed, nw.Error(), func(p *Problem) { p.Index = &index })
 	case errors.Is(err, natslog.ErrOutcomeUnknown):
 		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the log did not answer in time; the event may or may not be recorded: resubmit the same envelope (it is deduplicated) to get its receipt", nil)
 	case errors.Is(err, ledger.ErrUnavailable), errors.Is(err, ledger.ErrClosed):

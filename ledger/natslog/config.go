@@ -29,6 +29,9 @@ const (
 	// SubjectCheckpointLatest is a request subject: nodes answer it with their latest
 	// signed checkpoint (an auditor reading the stream over NATS needs one).
 	SubjectCheckpointLatest = "ledger.checkpoint.latest"
+	// SubjectCheckpointWitnessed is a request subject: nodes with witnesses answer it
+	// with their newest checkpoint cosigned by a quorum of witnesses (empty: none yet).
+	SubjectCheckpointWitnessed = "ledger.checkpoint.witnessed"
 	// User is the NATS user the embedded server requires when it listens.
 	User = "climateledger"
 	// PasswordFile is the name, inside Config.KeysDir, of the embedded server's

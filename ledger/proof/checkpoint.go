@@ -157,6 +157,19 @@ func noteError(err error, v note.Verifier) error {
 	}
 }
 
+// PeekCheckpoint parses a signed checkpoint without verifying any signature: it checks
+// that b is a well-formed signed note whose text is a checkpoint body, and returns the
+// body. Errors are *FormatError (ErrMalformed). Only a verified checkpoint
+// ([OpenCheckpoint]) says anything about the log; this is for reading sizes and
+// reporting.
+func PeekCheckpoint(b []byte) (Checkpoint, error) {
+	text, err := checkNoteSyntax(b)
+	if err != nil {
+		return Checkpoint{}, &FormatError{Format: "checkpoint", Msg: fmt.Sprintf("malformed signed note (%v)", err)}
+	}
+	return ParseCheckpointBody([]byte(text))
+}
+
 // checkNoteSyntax checks that b is a well-formed signed note (text, blank line, one or
 // more signature lines), without verifying any signature, and returns its text.
 func checkNoteSyntax(b []byte) (string, error) {
