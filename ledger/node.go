@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/internal/pebbleslog"
 	"github.com/climateledger/climateledger/ledger/merkle"
 	"github.com/climateledger/climateledger/ledger/natslog"
 )
@@ -164,7 +165,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		Cache:              cache,
-		Logger:             pebbleLogger{cfg.Logger},
+		Logger:             pebbleslog.Logger{L: cfg.Logger},
 	})
 	cache.Unref() // the DB holds its own reference
 	if err != nil {

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 
+	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/demo"
+	"github.com/climateledger/climateledger/ledger/witness"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // seedDemo records the demo network (package demo) through the node's gate, for
@@ -23,4 +27,50 @@ func (a *app) seedDemo(ctx context.Context, out io.Writer, dataDir string, lg *s
 	fmt.Fprintln(out, sum)
 	lg.Info("demo network", "submitted", sum.Submitted, "already_seeded", sum.AlreadySeeded, "skipped", sum.Skipped != "")
 	return nil
+}
+
+// demoWitnesses are the demo's two witnesses, held by partner jurisdictions of the
+// two countries (their party ids begin the witness names, so the dashboard can name
+// the holders).
+var demoWitnesses = []string{"uslax", "cnszx"}
+
+// startDemoWitnesses runs the demo's witnesses in this process, each with its own key
+// and state under DATA/witnesses/<party> and its own HTTP listener on loopback, and
+// returns them as --witness flags would.
+func startDemoWitnesses(ctx context.Context, dataDir string, node *ledger.Node, lg *slog.Logger) ([]witnessFlag, func(), error) {
+	var (
+		out   []witnessFlag
+		stops []func()
+	)
+	stop := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for _, party := range demoWitnesses {
+		w, err := witness.Open(witness.Config{Dir: filepath.Join(dataDir, "witnesses", party), Name: party + ".witness.climateledger.local",
+			Logs: []note.Verifier{node.Keys().LogVerifier}, Logger: lg.With("witness", party)})
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			w.Close()
+			stop()
+			return nil, nil, err
+		}
+		sctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := serveHTTP(sctx, ln, w.Handler(), lg); err != nil {
+				lg.Warn("demo witness", "witness", party, "err", err)
+			}
+		}()
+		stops = append(stops, func() { cancel(); <-done; w.Close() })
+		v, _ := witness.ParseVerifierKey(w.VerifierKey())
+		out = append(out, witnessFlag{url: "http://" + ln.Addr().String(), vkey: w.VerifierKey(), verifier: v})
+	}
+	return out, stop, nil
 }

@@ -27,11 +27,15 @@ type serveConfig struct {
 	nats                   natslog.Config
 	demo                   bool
 	logLevel               string
+	witnesses              []witnessFlag
+	witnessQuorum          int
+	witnessTimeout         time.Duration
 }
 
 func serveFlags(e *env, args []string) (*serveConfig, error) {
-	fs := newFlags(e, "serve", "[--data DIR] [--http ADDR] [--nats URL] [--demo]")
+	fs := newFlags(e, "serve", "[--data DIR] [--http ADDR] [--nats URL] [--demo] [--witness URL=VKEY …] [--witness-quorum K]")
 	c := &serveConfig{}
+	var witnesses stringList
 	fs.StringVar(&c.data, "data", "./data", "data directory: keys/, nats/ (embedded JetStream), pebble/")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.origin, "origin", ledger.DefaultOrigin, "log origin (checkpoint key name); fixed at genesis")
@@ -46,8 +50,23 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.nats.TLSKey, "nats-key", "", "client key for NATS TLS")
 	fs.StringVar(&c.nats.ListenAddr, "nats-listen", "", "let other processes reach the embedded NATS at ADDR (loopback unless a host is given; password in DATA/keys/nats.password)")
 	fs.IntVar(&c.nats.Replicas, "replicas", 1, "stream replicas (3 in a cluster)")
+	fs.Var(&witnesses, "witness", "a witness to ask for cosignatures: URL=VKEY (the witness's verifier key or a file holding it); repeatable")
+	fs.IntVar(&c.witnessQuorum, "witness-quorum", 0, "cosignatures a checkpoint needs to be served as witnessed (default: every --witness)")
+	fs.DurationVar(&c.witnessTimeout, "witness-timeout", 5*time.Second, "bound on one request to one witness")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
+	}
+	for _, w := range witnesses {
+		wf, err := parseWitnessFlag(w)
+		if err != nil {
+			fs.Usage()
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		c.witnesses = append(c.witnesses, wf)
+	}
+	if c.witnessQuorum < 0 || c.witnessQuorum > len(c.witnesses)+2*btoi(c.demo) {
+		fs.Usage()
+		return nil, fmt.Errorf("%w: --witness-quorum %d is not between 1 and the number of witnesses (%d)", errUsage, c.witnessQuorum, len(c.witnesses)+2*btoi(c.demo))
 	}
 	return c, nil
 }
@@ -79,14 +98,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.httpAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           app.handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(app.handler(), lg)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -105,6 +117,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "genesis hash:     %s\n", gh)
 	if u := app.node.Log().ClientURL(); u != "" {
 		fmt.Fprintf(e.stdout, "nats:             %s\n", u)
+	}
+	if app.witnesses != nil {
+		ws := app.witnesses.api
+		for i, st := range ws.Collector.Status() {
+			fmt.Fprintf(e.stdout, "witness:          %s at %s\n", ws.Keys[i], st.URL)
+		}
+		fmt.Fprintf(e.stdout, "witness quorum:   %d of %d\n", ws.Policy.Quorum(), len(ws.Keys))
 	}
 
 	select {
@@ -125,9 +144,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 // app is a running node with its HTTP handler and NATS responder.
 type app struct {
-	node  *ledger.Node
-	stops []func()
-	mux   *http.ServeMux
+	node      *ledger.Node
+	witnesses *witnessing // nil when the node has no witnesses
+	stops     []func()
+	mux       *http.ServeMux
 }
 
 func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error) {
@@ -149,7 +169,26 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 		a.close()
 		return nil, err
 	}
-	(&httpapi.Handler{Node: node}).Routes(a.mux)
+	ws := c.witnesses
+	if c.demo {
+		demoWs, stop, err := startDemoWitnesses(ctx, c.data, node, lg)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("demo witnesses: %w", err)
+		}
+		a.stops = append([]func(){stop}, a.stops...)
+		ws = append(ws, demoWs...)
+	}
+	if a.witnesses, err = startWitnessing(node, ws, c.witnessQuorum, c.witnessTimeout, lg); err != nil {
+		a.close()
+		return nil, err
+	}
+	h := &httpapi.Handler{Node: node}
+	if a.witnesses != nil {
+		a.stops = append([]func(){a.witnesses.stop}, a.stops...)
+		h.Witnesses = a.witnesses.api
+	}
+	h.Routes(a.mux)
 	web.Routes(a.mux) // the dashboard: GET / and /assets/…
 	stopNATS, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
 	if err != nil {
@@ -166,4 +205,11 @@ func (a *app) close() {
 	for _, stop := range a.stops {
 		stop()
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

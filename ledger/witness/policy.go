@@ -71,9 +71,10 @@ func KeyID(v interface {
 // Cosignature is one valid witness cosignature on a checkpoint.
 type Cosignature struct {
 	// Witness is the witness key's name, Key its "<name>+<hex key hash>".
-	Witness, Key string
+	Witness string `json:"witness"`
+	Key     string `json:"key"`
 	// Time is when the witness signed (the cosignature's timestamp, in UTC).
-	Time time.Time
+	Time time.Time `json:"time"`
 }
 
 // Result is what [Policy.Check] found on a checkpoint.

@@ -19,6 +19,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/climateledger/climateledger/ledger/internal/pebbleslog"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
 
@@ -84,7 +85,7 @@ func Open(cfg Config) (*Witness, error) {
 		}
 		logs[v.Name()] = append(logs[v.Name()], v)
 	}
-	db, err := pebble.Open(filepath.Join(cfg.Dir, "state"), &pebble.Options{FormatMajorVersion: pebble.FormatNewest})
+	db, err := pebble.Open(filepath.Join(cfg.Dir, "state"), &pebble.Options{FormatMajorVersion: pebble.FormatNewest, Logger: pebbleslog.Logger{L: lg}})
 	if err != nil {
 		return nil, fmt.Errorf("witness state: %w", err)
 	}
