@@ -52,7 +52,7 @@ type Collector struct {
 	cfg CollectorConfig
 	lg  *slog.Logger
 
-	mu      sync.Mutex     // guards each witness's status fields below
+	mu      sync.Mutex // guards lastPub and the status fields of each witnessState
 	states  []*witnessState
 	lastPub uint64 // size of the last checkpoint handed to Witnessed
 }
