@@ -10,6 +10,7 @@ import (
 
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/demo"
+	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/witness"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -37,9 +38,9 @@ var demoWitnesses = []string{"uslax", "cnszx"}
 // startDemoWitnesses runs the demo's witnesses in this process, each with its own key
 // and state under DATA/witnesses/<party> and its own HTTP listener on loopback, and
 // returns them as --witness flags would.
-func startDemoWitnesses(ctx context.Context, dataDir string, node *ledger.Node, lg *slog.Logger) ([]witnessFlag, func(), error) {
+func startDemoWitnesses(dataDir string, node *ledger.Node, lg *slog.Logger) ([]httpapi.WitnessEndpoint, func(), error) {
 	var (
-		out   []witnessFlag
+		out   []httpapi.WitnessEndpoint
 		stops []func()
 	)
 	stop := func() {
@@ -69,8 +70,7 @@ func startDemoWitnesses(ctx context.Context, dataDir string, node *ledger.Node, 
 			}
 		}()
 		stops = append(stops, func() { cancel(); <-done; w.Close() })
-		v, _ := witness.ParseVerifierKey(w.VerifierKey())
-		out = append(out, witnessFlag{url: "http://" + ln.Addr().String(), vkey: w.VerifierKey(), verifier: v})
+		out = append(out, httpapi.WitnessEndpoint{URL: "http://" + ln.Addr().String(), VerifierKey: w.VerifierKey()})
 	}
 	return out, stop, nil
 }

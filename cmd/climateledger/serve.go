@@ -27,7 +27,7 @@ type serveConfig struct {
 	nats                   natslog.Config
 	demo                   bool
 	logLevel               string
-	witnesses              []witnessFlag
+	witnesses              []httpapi.WitnessEndpoint
 	witnessQuorum          int
 	witnessTimeout         time.Duration
 }
@@ -171,7 +171,7 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	}
 	ws := c.witnesses
 	if c.demo {
-		demoWs, stop, err := startDemoWitnesses(ctx, c.data, node, lg)
+		demoWs, stop, err := startDemoWitnesses(c.data, node, lg)
 		if err != nil {
 			a.close()
 			return nil, fmt.Errorf("demo witnesses: %w", err)

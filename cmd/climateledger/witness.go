@@ -101,31 +101,24 @@ func newHTTPServer(h http.Handler, lg *slog.Logger) *http.Server {
 	}
 }
 
-// witnessFlag is one --witness URL=VKEY.
-type witnessFlag struct {
-	url, vkey string
-	verifier  note.Verifier
-}
-
 // parseWitnessFlag parses "URL=VKEY" (VKEY: a witness verifier key or a file holding
 // one). A verifier key never contains '=', so the last '=' separates them.
-func parseWitnessFlag(s string) (witnessFlag, error) {
+func parseWitnessFlag(s string) (httpapi.WitnessEndpoint, error) {
 	i := strings.LastIndexByte(s, '=')
 	if i <= 0 {
-		return witnessFlag{}, fmt.Errorf("--witness %q: want URL=VKEY", s)
+		return httpapi.WitnessEndpoint{}, fmt.Errorf("--witness %q: want URL=VKEY", s)
 	}
 	url, key := s[:i], s[i+1:]
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		return witnessFlag{}, fmt.Errorf("--witness %q: the URL must start with http:// or https://", s)
+		return httpapi.WitnessEndpoint{}, fmt.Errorf("--witness %q: the URL must start with http:// or https://", s)
 	}
 	if b, err := os.ReadFile(key); err == nil {
 		key = string(bytes.TrimSpace(b))
 	}
-	v, err := witness.ParseVerifierKey(key)
-	if err != nil {
-		return witnessFlag{}, fmt.Errorf("--witness %s: %w", url, err)
+	if _, err := witness.ParseVerifierKey(key); err != nil {
+		return httpapi.WitnessEndpoint{}, fmt.Errorf("--witness %s: %w", url, err)
 	}
-	return witnessFlag{url: url, vkey: key, verifier: v}, nil
+	return httpapi.WitnessEndpoint{URL: url, VerifierKey: key}, nil
 }
 
 // witnessing is a node's running cosignature collection.
@@ -136,33 +129,14 @@ type witnessing struct {
 
 // startWitnessing starts collecting cosignatures from ws for node's checkpoints, with
 // quorum (0: all of them). It returns nil when ws is empty.
-func startWitnessing(node *ledger.Node, ws []witnessFlag, quorum int, timeout time.Duration, lg *slog.Logger) (*witnessing, error) {
+func startWitnessing(node *ledger.Node, ws []httpapi.WitnessEndpoint, quorum int, timeout time.Duration, lg *slog.Logger) (*witnessing, error) {
 	if len(ws) == 0 {
 		if quorum != 0 {
 			return nil, fmt.Errorf("--witness-quorum %d needs --witness", quorum)
 		}
 		return nil, nil
 	}
-	if quorum == 0 {
-		quorum = len(ws)
-	}
-	var (
-		clients   []*witness.Client
-		verifiers []note.Verifier
-		keys      []string
-	)
-	hc := &http.Client{Timeout: timeout}
-	for _, w := range ws {
-		clients = append(clients, &witness.Client{URL: w.url, Verifier: w.verifier, HTTP: hc})
-		verifiers = append(verifiers, w.verifier)
-		keys = append(keys, w.vkey)
-	}
-	policy, err := witness.NewPolicy(node.Keys().LogVerifier, verifiers, quorum)
-	if err != nil {
-		return nil, fmt.Errorf("--witness-quorum: %w", err)
-	}
-	col, err := witness.NewCollector(witness.CollectorConfig{Witnesses: clients, Quorum: quorum, Source: node,
-		Witnessed: node.SetWitnessed, Timeout: timeout, Logger: lg.With("component", "witnesses")})
+	api, err := httpapi.NewWitnesses(node, ws, quorum, timeout, lg.With("component", "witnesses"))
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +144,9 @@ func startWitnessing(node *ledger.Node, ws []witnessFlag, quorum int, timeout ti
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := col.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := api.Run(ctx); err != nil && ctx.Err() == nil {
 			lg.Error("witness collector stopped", "err", err)
 		}
 	}()
-	return &witnessing{api: &httpapi.Witnesses{Policy: policy, Keys: keys, Collector: col}, stop: func() { cancel(); <-done }}, nil
+	return &witnessing{api: api, stop: func() { cancel(); <-done }}, nil
 }

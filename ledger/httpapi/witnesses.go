@@ -1,13 +1,21 @@
 package httpapi
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/witness"
+	"golang.org/x/mod/sumdb/note"
 )
 
-// Witnesses is what the HTTP edge knows of a node's witnesses: the policy a reader
-// should apply, the witnesses' verifier keys and the collector's view of them.
+// Witnesses is a node's witnessing: the policy a reader should apply, the witnesses'
+// verifier keys, and the collector that asks them to cosign each new checkpoint and
+// stores the checkpoints that reach the quorum in the node (Node.SetWitnessed).
 type Witnesses struct {
 	// Policy is the log key, the witness keys and the quorum.
 	Policy *witness.Policy
@@ -16,6 +24,51 @@ type Witnesses struct {
 	// Collector asks the witnesses for cosignatures.
 	Collector *witness.Collector
 }
+
+// WitnessEndpoint is one witness a node asks: its submission URL and verifier key.
+type WitnessEndpoint struct {
+	URL, VerifierKey string
+}
+
+// NewWitnesses sets up the witnessing of node's checkpoints by the given witnesses
+// with quorum (0: all of them), each request bounded by timeout (0: 5s). Run starts
+// it. Errors name the bad key or quorum.
+func NewWitnesses(node *ledger.Node, endpoints []WitnessEndpoint, quorum int, timeout time.Duration, lg *slog.Logger) (*Witnesses, error) {
+	if quorum == 0 {
+		quorum = len(endpoints)
+	}
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	ws := &Witnesses{}
+	var (
+		clients   []*witness.Client
+		verifiers []note.Verifier
+	)
+	hc := &http.Client{Timeout: timeout}
+	for _, e := range endpoints {
+		v, err := witness.ParseVerifierKey(e.VerifierKey)
+		if err != nil {
+			return nil, fmt.Errorf("witness %s: %w", e.URL, err)
+		}
+		clients = append(clients, &witness.Client{URL: e.URL, Verifier: v, HTTP: hc})
+		verifiers = append(verifiers, v)
+		ws.Keys = append(ws.Keys, strings.TrimSpace(e.VerifierKey))
+	}
+	var err error
+	if ws.Policy, err = witness.NewPolicy(node.Keys().LogVerifier, verifiers, quorum); err != nil {
+		return nil, err
+	}
+	ws.Collector, err = witness.NewCollector(witness.CollectorConfig{Witnesses: clients, Quorum: quorum, Source: node,
+		Witnessed: node.SetWitnessed, Timeout: timeout, Logger: lg})
+	if err != nil {
+		return nil, err
+	}
+	return ws, nil
+}
+
+// Run collects cosignatures until ctx ends (see witness.Collector.Run).
+func (ws *Witnesses) Run(ctx context.Context) error { return ws.Collector.Run(ctx) }
 
 // WitnessesResponse is the body of GET /v1/witnesses.
 type WitnessesResponse struct {

@@ -13,6 +13,8 @@ import (
 	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/httpapi"
+	"github.com/climateledger/climateledger/ledger/witness"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Open starts a node on dir (t.TempDir() when ""), closed when the test ends, and
@@ -66,4 +68,51 @@ func Entries(t testing.TB, node *ledger.Node) [][]byte {
 		t.Fatalf("read log: %v", err)
 	}
 	return out
+}
+
+// WitnessSet is a set of real witnesses (ledger/witness, each with its own key and
+// state in a temporary directory, served over HTTP) cosigning a node's checkpoints.
+type WitnessSet struct {
+	// API is the node's witnessing, running until the test ends; pass it to
+	// httpapi.Handler.Witnesses.
+	API *httpapi.Witnesses
+	// Witnesses and Servers are the witnesses and their HTTP servers, in order.
+	Witnesses []*witness.Witness
+	Servers   []*httptest.Server
+}
+
+// StartWitnesses starts one witness per name, each following node's log, and runs
+// the node's witnessing with them and quorum (0: all).
+func StartWitnesses(t testing.TB, node *ledger.Node, quorum int, names ...string) *WitnessSet {
+	t.Helper()
+	ws := &WitnessSet{}
+	var eps []httpapi.WitnessEndpoint
+	for _, name := range names {
+		w, err := witness.Open(witness.Config{Dir: t.TempDir(), Name: name, Logs: []note.Verifier{node.Keys().LogVerifier}})
+		if err != nil {
+			t.Fatalf("witness.Open(%s): %v", name, err)
+		}
+		srv := httptest.NewServer(w.Handler())
+		t.Cleanup(func() { srv.Close(); w.Close() })
+		ws.Witnesses = append(ws.Witnesses, w)
+		ws.Servers = append(ws.Servers, srv)
+		eps = append(eps, httpapi.WitnessEndpoint{URL: srv.URL, VerifierKey: w.VerifierKey()})
+	}
+	ws.API = RunWitnessing(t, node, eps, quorum)
+	return ws
+}
+
+// RunWitnessing runs the node's witnessing with the given witnesses (which may be
+// unreachable) until the test ends. Requests time out after 2s.
+func RunWitnessing(t testing.TB, node *ledger.Node, eps []httpapi.WitnessEndpoint, quorum int) *httpapi.Witnesses {
+	t.Helper()
+	api, err := httpapi.NewWitnesses(node, eps, quorum, 2*time.Second, nil)
+	if err != nil {
+		t.Fatalf("httpapi.NewWitnesses: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); api.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return api
 }
