@@ -88,18 +88,31 @@ func StartWitnesses(t testing.TB, node *ledger.Node, quorum int, names ...string
 	ws := &WitnessSet{}
 	var eps []httpapi.WitnessEndpoint
 	for _, name := range names {
-		w, err := witness.Open(witness.Config{Dir: t.TempDir(), Name: name, Logs: []note.Verifier{node.Keys().LogVerifier}})
-		if err != nil {
-			t.Fatalf("witness.Open(%s): %v", name, err)
-		}
-		srv := httptest.NewServer(w.Handler())
-		t.Cleanup(func() { srv.Close(); w.Close() })
+		w, srv := NewWitness(t, node, name, nil)
 		ws.Witnesses = append(ws.Witnesses, w)
 		ws.Servers = append(ws.Servers, srv)
 		eps = append(eps, httpapi.WitnessEndpoint{URL: srv.URL, VerifierKey: w.VerifierKey()})
 	}
 	ws.API = RunWitnessing(t, node, eps, quorum)
 	return ws
+}
+
+// NewWitness opens a witness called name that follows node's log, in a temporary
+// directory, served on a test HTTP server through wrap (when not nil); both are
+// closed when the test ends.
+func NewWitness(t testing.TB, node *ledger.Node, name string, wrap func(http.Handler) http.Handler) (*witness.Witness, *httptest.Server) {
+	t.Helper()
+	w, err := witness.Open(witness.Config{Dir: t.TempDir(), Name: name, Logs: []note.Verifier{node.Keys().LogVerifier}})
+	if err != nil {
+		t.Fatalf("witness.Open(%s): %v", name, err)
+	}
+	h := w.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); w.Close() })
+	return w, srv
 }
 
 // RunWitnessing runs the node's witnessing with the given witnesses (which may be

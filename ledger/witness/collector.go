@@ -188,8 +188,8 @@ func (c *Collector) untilNextAttempt() time.Duration {
 	d := c.cfg.MaxBackoff
 	now := time.Now()
 	for _, s := range c.states {
-		if w := s.nextAttempt.Sub(now); w < d {
-			d = w
+		if w := s.nextAttempt.Sub(now); w > 0 && w < d {
+			d = w // only a witness that is backing off can change the outcome
 		}
 	}
 	return max(d, 10*time.Millisecond)
