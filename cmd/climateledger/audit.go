@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/proof"
+	"github.com/climateledger/climateledger/ledger/witness"
 	"github.com/climateledger/climateledger/projections"
 )
 
@@ -31,13 +33,14 @@ func init() {
 }
 
 func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "audit", "(DIR | --server URL | --nats URL) [--log-key KEY] [--state FILE] [--check-state URL] [--json]")
+	fs := newFlags(e, "audit", "(DIR | --server URL | --nats URL) [--log-key KEY] [--witness VKEY]… [--witness-quorum K] [--state FILE] [--check-state URL] [--json]")
 	server := fs.String("server", "", "audit a server's log over its HTTP API")
 	natsURL := fs.String("nats", "", "audit the JetStream stream LEDGER at this NATS URL")
 	natsCreds := fs.String("nats-creds", "", "NATS credentials file (with --nats)")
 	natsUser := fs.String("nats-user", "", "NATS user (with --nats)")
 	natsPassword := fs.String("nats-password", "", "NATS password (with --nats)")
 	logKey := fs.String("log-key", "", "the log's verifier key, or a file holding it (keys/log.pub); without it the genesis's key is trusted, and the report says so")
+	witnesses := addWitnessFlags(fs)
 	checkpoint := fs.String("checkpoint", "", "verify against this signed checkpoint file instead of the source's latest")
 	state := fs.String("state", "", "file remembering the last verified checkpoint: the log must extend it")
 	checkStateURL := fs.String("check-state", "", "recompute the projections and compare them with this server's GET /v1/state")
@@ -73,6 +76,9 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		debug.SetGCPercent(20)
 	}
 	opts := audit.Options{Workers: *workers, MaxFindings: *maxFindings, State: *state}
+	if opts.WitnessPolicy, err = witnesses.policy(); err != nil {
+		return err
+	}
 	if opts.LogKey, err = readLogKey(*logKey); err != nil {
 		return err
 	}
@@ -332,4 +338,93 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// witnessFlags are --witness (repeatable) and --witness-quorum: the witness policy of
+// audit, export, prove and verify-proof (docs/AUDIT.md, "Trust no single operator").
+type witnessFlags struct {
+	keys   stringList
+	quorum quorumFlag
+}
+
+// quorumFlag is an int flag that knows whether it was given.
+type quorumFlag struct {
+	n   int
+	set bool
+}
+
+func (q *quorumFlag) String() string {
+	if q == nil || !q.set {
+		return ""
+	}
+	return strconv.Itoa(q.n)
+}
+
+func (q *quorumFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	q.n, q.set = n, true
+	return nil
+}
+
+// addWitnessFlags defines --witness and --witness-quorum on fs.
+func addWitnessFlags(fs *flag.FlagSet) *witnessFlags {
+	w := &witnessFlags{}
+	fs.Var(&w.keys, "witness", "a witness's verifier key `VKEY` (its witness.pub, <name>+<hash>+<base64>), or a file holding it; "+
+		"repeat for each witness you trust. With any, the checkpoint must carry valid cosignatures by --witness-quorum of them")
+	fs.Var(&w.quorum, "witness-quorum", "how many of the --witness keys must cosign the checkpoint, `K` from 1 to their number "+
+		"(default: all of them; 0 only without --witness, to state that no witness is required)")
+	return w
+}
+
+// policy reads the witness keys (strings or files) and settles the quorum. A quorum
+// that does not fit the keys is a usage error that says why; a key that does not parse
+// is an error naming it.
+func (w *witnessFlags) policy() (audit.WitnessPolicy, error) {
+	n, q := len(w.keys), w.quorum.n
+	switch {
+	case w.quorum.set && q < 0:
+		return audit.WitnessPolicy{}, fmt.Errorf("%w: --witness-quorum %d: want a number of witnesses, from 1 to the %d --witness keys given", errUsage, q, n)
+	case w.quorum.set && q > n && n == 0:
+		return audit.WitnessPolicy{}, fmt.Errorf("%w: --witness-quorum %d without any --witness: give the keys of the witnesses you trust with --witness", errUsage, q)
+	case w.quorum.set && q > n:
+		return audit.WitnessPolicy{}, fmt.Errorf("%w: --witness-quorum %d is more than the %d --witness keys given", errUsage, q, n)
+	case w.quorum.set && q == 0 && n > 0:
+		return audit.WitnessPolicy{}, fmt.Errorf("%w: --witness-quorum 0 with %d --witness keys would require no cosignature: give 1 to %d, or no --witness", errUsage, n, n)
+	case !w.quorum.set:
+		q = n
+	}
+	p := audit.WitnessPolicy{Quorum: q}
+	seen := map[string]string{}
+	for _, s := range w.keys {
+		key, err := readWitnessKey(s)
+		if err != nil {
+			return audit.WitnessPolicy{}, err
+		}
+		v, _ := witness.ParseVerifierKey(key)
+		id := witness.KeyID(v)
+		if prev, dup := seen[id]; dup {
+			return audit.WitnessPolicy{}, fmt.Errorf("%w: --witness %s and --witness %s are the same witness key %s", errUsage, prev, s, id)
+		}
+		seen[id] = s
+		p.Keys = append(p.Keys, key)
+	}
+	return p, nil
+}
+
+// readWitnessKey returns the witness verifier key given as --witness: the key string
+// itself, or the path of a file holding it (a witness's witness.pub), checked.
+func readWitnessKey(s string) (string, error) {
+	key := s
+	if b, err := os.ReadFile(s); err == nil {
+		key = string(bytes.TrimSpace(b))
+	} else if !strings.Contains(s, "+") {
+		return "", fmt.Errorf("--witness %s: %w (want a witness verifier key <name>+<hash>+<base64> or a file holding one)", s, err)
+	}
+	if _, err := witness.ParseVerifierKey(key); err != nil {
+		return "", fmt.Errorf("--witness %s: %w", s, err)
+	}
+	return key, nil
 }

@@ -203,3 +203,79 @@ func TestAuditCheckState(t *testing.T) {
 		t.Fatalf("altered read models: exit %d, stderr %q; want exit 1 naming the mismatch", code, errOut)
 	}
 }
+
+// TestAuditWitnessedExport exports a node whose witnessed checkpoint carries one real
+// witness's cosignature, then two: `audit DIR --witness A --witness B --witness-quorum
+// 2` fails on the first with checkpoint_witnesses naming the missing witness, and
+// passes on the second; `export --witness …` refuses the first and keeps the export.
+func TestAuditWitnessedExport(t *testing.T) {
+	node, _, _, logPub := auditNode(t)
+	a, b := startWitness(t, node, "a.witness.example"), startWitness(t, node, "b.witness.example")
+	url := serveWitnessed(t, node, 1, a, b)
+	dir := filepath.Join(t.TempDir(), "export")
+	policy := []string{"--witness", a.pub, "--witness", b.vkey, "--witness-quorum", "2"}
+
+	code, _, errOut := runCLI(t, "export", "--server", url, "--out", dir, "--log-key", logPub)
+	if code != 1 || !strings.Contains(errOut, "GET /v1/checkpoint: HTTP 503") || !strings.Contains(errOut, "not_witnessed") {
+		t.Fatalf("export before any witness cosigned: exit %d\n%s", code, errOut)
+	}
+
+	cpA, size := cosignLatest(t, node, a)
+	if err := node.SetWitnessed(cpA, size); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "export", "--server", url, "--out", dir, "--log-key", logPub)
+	if code != 0 || !strings.Contains(out, "witnesses: none required (no --witness given); checkpoint holds the checkpoint the server serves") {
+		t.Fatalf("export: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, audit.CheckpointFile)); !bytes.Equal(got, cpA) {
+		t.Fatalf("exported checkpoint:\n%s\nwant the witnessed one verbatim:\n%s", got, cpA)
+	}
+	code, out, errOut = runCLI(t, append([]string{"audit", dir, "--log-key", logPub}, policy...)...)
+	wantFinding := fmt.Sprintf("log checkpoint_witnesses: the checkpoint of size 6 has 1 of the 2 required witness cosignatures: cosigned by %s at %s; missing %s\n",
+		a.id, cosignedAt(t, cpA, a), b.id)
+	if code != 1 || !strings.Contains(out, wantFinding) || !strings.Contains(errOut, "FAILED: 1 findings") {
+		t.Fatalf("audit of an export with one cosignature: exit %d\nstdout:\n%s\nstderr:\n%s\nwant %s", code, out, errOut, wantFinding)
+	}
+	for _, want := range []string{"witnesses: 2 of 2 required\n  " + a.vkey + "\n  " + b.vkey + "\n  given by the auditor:", "  witnesses NOT satisfied: the checkpoint of size 6"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit report lacks %q:\n%s", want, out)
+		}
+	}
+
+	// export --witness refuses a checkpoint without the quorum and keeps the export.
+	code, _, errOut = runCLI(t, append([]string{"export", "--server", url, "--out", dir, "--log-key", logPub}, policy...)...)
+	if code != 1 || !strings.Contains(errOut, "export "+dir+": witnesses: the checkpoint of size 6 has 1 of the 2 required witness cosignatures") {
+		t.Fatalf("export --witness without the quorum: exit %d\n%s", code, errOut)
+	}
+
+	cpAB, _ := cosignLatest(t, node, a, b)
+	if err := node.SetWitnessed(cpAB, size); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, append([]string{"export", "--server", url, "--out", dir, "--log-key", logPub}, policy...)...)
+	summary := fmt.Sprintf("cosigned by %s at %s, %s at %s (2 of 2 required)", a.id, cosignedAt(t, cpAB, a), b.id, cosignedAt(t, cpAB, b))
+	if code != 0 || !strings.Contains(out, "verified: the checkpoint is "+summary+"\n") {
+		t.Fatalf("export --witness: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, append([]string{"audit", dir, "--log-key", logPub}, policy...)...)
+	if code != 0 || !strings.Contains(out, "  witnesses verified: "+summary+"\n") || !strings.Contains(out, "RESULT: OK\n") {
+		t.Fatalf("audit of an export with two cosignatures: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	// The same over the server, as JSON, and remembered with --state.
+	state := filepath.Join(t.TempDir(), "audit.state")
+	for range 2 {
+		code, out, _ = runCLI(t, append([]string{"audit", "--server", url, "--log-key", logPub, "--json", "--state", state}, policy...)...)
+		var r audit.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 {
+			t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+		}
+		if w := r.Witnesses; w == nil || !w.OK || w.Quorum != 2 || len(w.Keys) != 2 || len(w.Cosigned) != 2 || w.Cosigned[1].Key != b.id || !r.State.Updated {
+			t.Fatalf("JSON witnesses = %+v, state %+v", r.Witnesses, r.State)
+		}
+	}
+	if st, err := audit.LoadState(state); err != nil || st.Note != string(cpAB) {
+		t.Fatalf("state note = %q, %v; want the witnessed checkpoint", st.Note, err)
+	}
+}

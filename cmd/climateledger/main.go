@@ -5,10 +5,10 @@
 //	climateledger keygen --out FILE
 //	climateledger enroll --server URL --registrar-key FILE --party ID --key FILE …
 //	climateledger submit --server URL --key FILE --party ID --type TYPE --body FILE
-//	climateledger export --server URL --out DIR
-//	climateledger audit (DIR | --server URL | --nats URL) [--log-key KEY] [--json]
-//	climateledger prove --server URL EVENT_ID
-//	climateledger verify-proof FILE --log-key KEY
+//	climateledger export --server URL --out DIR [--log-key KEY] [--witness VKEY]…
+//	climateledger audit (DIR | --server URL | --nats URL) [--log-key KEY] [--witness VKEY]… [--witness-quorum K] [--json]
+//	climateledger prove --server URL EVENT_ID [--witnessed]
+//	climateledger verify-proof FILE --log-key KEY [--witness VKEY]… [--witness-quorum K]
 //	climateledger rebuild --data DIR
 //
 // Each subcommand takes --help.

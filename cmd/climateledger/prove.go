@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/proof"
+	"github.com/climateledger/climateledger/ledger/witness"
 )
 
 func init() {
@@ -14,10 +16,13 @@ func init() {
 }
 
 func cmdProve(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "prove", "--server URL EVENT_ID [--out FILE] [--log-key KEY]")
+	fs := newFlags(e, "prove", "--server URL EVENT_ID [--out FILE] [--log-key KEY] [--witnessed] [--witness VKEY]… [--witness-quorum K]")
 	server := fs.String("server", "", "the server holding the event")
 	out := fs.String("out", "", "file to write (default EVENT_ID.tlog-proof)")
 	logKey := fs.String("log-key", "", "verify the proof with this log key (or file, keys/log.pub) before writing it")
+	witnessed := fs.Bool("witnessed", false, "fetch the proof against the server's newest checkpoint cosigned by its witnesses "+
+		"(GET /v1/events/{id}/proof?witnessed=1; implied by --witness), instead of its newest log-signed checkpoint")
+	witnesses := addWitnessFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -28,6 +33,16 @@ func cmdProve(ctx context.Context, e *env, args []string) error {
 	}
 	if err := required(fs, "server"); err != nil {
 		return err
+	}
+	wp, err := witnesses.policy()
+	if err != nil {
+		return err
+	}
+	if len(wp.Keys) > 0 {
+		if *logKey == "" {
+			return fmt.Errorf("%w: --witness needs --log-key: the cosignatures are checked on a checkpoint verified with the log key", errUsage)
+		}
+		*witnessed = true
 	}
 	id := pos[0]
 	if !events.ValidEventID(id) {
@@ -41,7 +56,12 @@ func cmdProve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := src.EventProof(ctx, id)
+	var b []byte
+	if *witnessed {
+		b, err = src.WitnessedEventProof(ctx, id)
+	} else {
+		b, err = src.EventProof(ctx, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -67,6 +87,19 @@ func cmdProve(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("the server's proof of %s proves event %s instead", id, ent.Payload.ID)
 		}
 		verified = "verified with the log key"
+		if len(wp.Keys) > 0 {
+			policy, err := wp.Policy(v)
+			if err != nil {
+				return err
+			}
+			res, err := policy.Check(p.Checkpoint)
+			if errors.Is(err, witness.ErrQuorum) || errors.Is(err, witness.ErrBadCosignature) {
+				return fmt.Errorf("the server's proof of %s does not satisfy the witnesses: %s", id, audit.WitnessFailure(res, err))
+			} else if err != nil {
+				return fmt.Errorf("the server's proof of %s: %w", id, err)
+			}
+			verified += " and the witnesses: " + audit.CosignedSummary(audit.Cosignatures(res.Cosigned), res.Missing, res.Quorum)
+		}
 	}
 	path := *out
 	if path == "" {
@@ -75,6 +108,17 @@ func cmdProve(ctx context.Context, e *env, args []string) error {
 	if err := audit.WriteFileAtomic(path, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: proof of event %s at index %d (%s)\n", path, id, p.Index, verified)
+	kind := ""
+	if *witnessed {
+		kind = "witnessed "
+	}
+	fmt.Fprintf(e.stdout, "%s: %sproof of event %s at index %d, tree size %d (%s)\n", path, kind, id, p.Index, proofSize(p), verified)
 	return nil
+}
+
+// proofSize is the tree size of the proof's checkpoint (0 if it does not parse, which
+// ParseTLogProof has already ruled out).
+func proofSize(p *proof.TLogProof) uint64 {
+	c, _ := proof.PeekCheckpoint(p.Checkpoint)
+	return c.Size
 }

@@ -16,7 +16,7 @@ func TestProveAndVerifyProof(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "claim.tlog-proof")
 
 	code, out, errOut := runCLI(t, "prove", "--server", url, rc.ID, "--out", file, "--log-key", logPub)
-	if code != 0 || !strings.Contains(out, "proof of event "+rc.ID+" at index 6 (verified with the log key)") {
+	if code != 0 || !strings.Contains(out, "proof of event "+rc.ID+" at index 6, tree size 7 (verified with the log key)") {
 		t.Fatalf("prove: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, "verify-proof", file, "--log-key", logPub)
@@ -42,10 +42,10 @@ func TestProveAndVerifyProof(t *testing.T) {
 	tests := []struct {
 		name, file, key, stderr string
 	}{
-		{"another log's key", file, otherKey, "FAILED at step 2 of 4, check the checkpoint's signature with the log key: checkpoint signature: no signature by log key"},
-		{"index changed", write(bytes.Replace(good, []byte("\nindex 6\n"), []byte("\nindex 5\n"), 1)), logPub, "FAILED at step 3 of 4, check the inclusion proof"},
-		{"entry changed", write(bytes.Replace(good, []byte("extra eyJw"), []byte("extra eyJQ"), 1)), logPub, "FAILED at step 3 of 4"},
-		{"not a proof", write([]byte("hello\n")), logPub, "FAILED at step 1 of 4, read the tlog-proof: tlog-proof: line 1: missing c2sp.org/tlog-proof@v1 header"},
+		{"another log's key", file, otherKey, "FAILED at step 2 of 5, check the checkpoint's signature with the log key: checkpoint signature: no signature by log key"},
+		{"index changed", write(bytes.Replace(good, []byte("\nindex 6\n"), []byte("\nindex 5\n"), 1)), logPub, "FAILED at step 4 of 5, check the inclusion proof"},
+		{"entry changed", write(bytes.Replace(good, []byte("extra eyJw"), []byte("extra eyJQ"), 1)), logPub, "FAILED at step 4 of 5"},
+		{"not a proof", write([]byte("hello\n")), logPub, "FAILED at step 1 of 5, read the tlog-proof: tlog-proof: line 1: missing c2sp.org/tlog-proof@v1 header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

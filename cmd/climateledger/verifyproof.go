@@ -12,19 +12,22 @@ import (
 	"strings"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/proof"
+	"github.com/climateledger/climateledger/ledger/witness"
 )
 
 func init() {
-	register("verify-proof", "check an event's tlog-proof offline with the log's key, and show what it proves", cmdVerifyProof)
+	register("verify-proof", "check an event's tlog-proof offline with the log's key (and witnesses' keys), and show what it proves", cmdVerifyProof)
 }
 
 // The steps of checking a claim offline (docs/AUDIT.md, "One claim, offline").
 const (
-	stepRead       = "step 1 of 4, read the tlog-proof"
-	stepCheckpoint = "step 2 of 4, check the checkpoint's signature with the log key"
-	stepInclusion  = "step 3 of 4, check the inclusion proof of the entry's leaf hash against the checkpoint's root"
-	stepEvent      = "step 4 of 4, decode the entry as an event"
+	stepRead       = "step 1 of 5, read the tlog-proof"
+	stepCheckpoint = "step 2 of 5, check the checkpoint's signature with the log key"
+	stepWitnesses  = "step 3 of 5, check the witnesses' cosignatures"
+	stepInclusion  = "step 4 of 5, check the inclusion proof of the entry's leaf hash against the checkpoint's root"
+	stepEvent      = "step 5 of 5, decode the entry as an event"
 )
 
 // proofStep names the step of proof.VerifyTLogProof that err comes from.
@@ -40,8 +43,9 @@ func proofStep(err error) string {
 }
 
 func cmdVerifyProof(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "verify-proof", "FILE --log-key KEY")
-	logKey := fs.String("log-key", "", "the log's verifier key, or a file holding it (keys/log.pub); required: it is the only thing trusted")
+	fs := newFlags(e, "verify-proof", "FILE --log-key KEY [--witness VKEY]… [--witness-quorum K]")
+	logKey := fs.String("log-key", "", "the log's verifier key, or a file holding it (keys/log.pub); required: with the --witness keys, it is all that is trusted")
+	witnesses := addWitnessFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -51,6 +55,10 @@ func cmdVerifyProof(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one proof FILE, got %q", errUsage, pos)
 	}
 	if err := required(fs, "log-key"); err != nil {
+		return err
+	}
+	wp, err := witnesses.policy()
+	if err != nil {
 		return err
 	}
 	key, err := readLogKey(*logKey)
@@ -65,6 +73,27 @@ func cmdVerifyProof(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The steps in order: read, then the checkpoint (log signature and witnesses), then
+	// the inclusion proof against it.
+	tp, err := proof.ParseTLogProof(b)
+	if err != nil {
+		return fmt.Errorf("%s: FAILED at %s: %w", pos[0], stepRead, err)
+	}
+	witnessed := "none required (no --witness given): the checkpoint is trusted on the log key alone"
+	if len(wp.Keys) > 0 {
+		policy, err := wp.Policy(v)
+		if err != nil {
+			return err
+		}
+		res, err := policy.Check(tp.Checkpoint)
+		switch {
+		case errors.Is(err, witness.ErrQuorum) || errors.Is(err, witness.ErrBadCosignature):
+			return fmt.Errorf("%s: FAILED at %s: %s", pos[0], stepWitnesses, audit.WitnessFailure(res, err))
+		case err != nil:
+			return fmt.Errorf("%s: FAILED at %s: %w", pos[0], proofStep(err), err)
+		}
+		witnessed = audit.CosignedSummary(audit.Cosignatures(res.Cosigned), res.Missing, res.Quorum)
+	}
 	claim, err := proof.VerifyTLogProof(b, v)
 	if err != nil {
 		return fmt.Errorf("%s: FAILED at %s: %w", pos[0], proofStep(err), err)
@@ -73,7 +102,8 @@ func cmdVerifyProof(ctx context.Context, e *env, args []string) error {
 	leaf := proof.LeafHash(claim.Entry)
 	w := &bytes.Buffer{}
 	fmt.Fprintf(w, "%s: OK\n", pos[0])
-	fmt.Fprintf(w, "the log %s, in its checkpoint of size %d signed by %s, holds this entry at index %d\n\n", c.Origin, c.Size, key, claim.Index)
+	fmt.Fprintf(w, "the log %s, in its checkpoint of size %d signed by %s, holds this entry at index %d\n", c.Origin, c.Size, key, claim.Index)
+	fmt.Fprintf(w, "witnesses: %s\n\n", witnessed)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-13s %s\n", k, v) }
 	row("index", fmt.Sprint(claim.Index))
 	row("tree size", fmt.Sprint(c.Size))

@@ -13,11 +13,13 @@ import (
 const module = "github.com/climateledger/climateledger"
 
 // allowedImports are the project packages the audit may import directly: the rules,
-// the proofs, and the stream. Never the node (its gate), its HTTP edge, or projections.
+// the proofs, the stream, and the witness policy. Never the node (its gate), its HTTP
+// edge, or projections.
 var allowedImports = map[string]bool{
 	module + "/events":         true,
 	module + "/ledger/proof":   true,
 	module + "/ledger/natslog": true,
+	module + "/ledger/witness": true,
 }
 
 // forbidden reports whether a package, imported directly or not, is off limits.

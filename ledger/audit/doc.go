@@ -11,6 +11,12 @@
 // report: that shows the log is consistent with itself, not that it is the log the
 // operator published.
 //
+// With Options.WitnessPolicy the audit also trusts a set of witness verifier keys and
+// a quorum K: the checkpoint must carry valid cosignature/v1 lines by at least K of
+// them (package witness, docs/SPEC.md §10), so that no single operator can show this
+// auditor a log that the witnesses did not see. The report states both the log key
+// and the witness keys it trusted.
+//
 // # Sources
 //
 // A [Source] yields the entries in log order and the latest signed checkpoint:
@@ -20,7 +26,8 @@
 //   - [ServerSource]: a server's HTTP API (GET /v1/log/entries in pages,
 //     /v1/checkpoint, /v1/proofs/consistency);
 //   - [NATSSource]: the JetStream stream itself (natslog.Read), with the checkpoint
-//     from a request on "ledger.checkpoint.latest".
+//     from a request on "ledger.checkpoint.latest" ("ledger.checkpoint.witnessed"
+//     when witnesses are required, see [WitnessedSource]).
 //
 // # Pipeline
 //
@@ -40,6 +47,7 @@
 //
 // # Import boundary
 //
-// The package depends on events, ledger/proof and ledger/natslog only: never on the
-// node, its gate, its HTTP edge or the projections. A test enforces it.
+// The package depends on events, ledger/proof, ledger/natslog and ledger/witness (for
+// its policy check) only: never on the node, its gate, its HTTP edge or the
+// projections. A test enforces it.
 package audit

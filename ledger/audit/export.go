@@ -21,6 +21,10 @@ type ExportOptions struct {
 	// LogKey is the log's note verifier key string. Empty: trust the key named by the
 	// genesis entry (of the existing export, or of the log being exported) and say so.
 	LogKey string
+	// WitnessPolicy, when it has keys, makes Export require witnesses: the source's
+	// checkpoint must carry valid cosignatures by at least its quorum of the witness
+	// keys, else nothing is written (step "witnesses").
+	WitnessPolicy WitnessPolicy
 	// Progress, when set, is called now and then with the number of entries written.
 	Progress func(entries uint64)
 }
@@ -36,6 +40,9 @@ type ExportResult struct {
 	// Consistency says how the old export was shown to be a prefix of the new log.
 	Consistency string
 	LogKey      LogKeyReport
+	// Witnesses is who cosigned the checkpoint, when ExportOptions.WitnessPolicy
+	// required witnesses; nil otherwise.
+	Witnesses *WitnessesReport
 }
 
 // ExportError reports why Export refused or failed, with the step that failed. The
@@ -43,7 +50,7 @@ type ExportResult struct {
 // no checkpoint file).
 type ExportError struct {
 	Dir  string
-	Step string // "existing export", "checkpoint", "consistency", "entries", "write"
+	Step string // "existing export", "checkpoint", "witnesses", "consistency", "entries", "write"
 	Err  error
 }
 
@@ -58,8 +65,12 @@ var errStop = errors.New("stop")
 
 // Export writes the log of src into the export directory dir (docs/AUDIT.md): LogFile,
 // line i the exact bytes of entry i, and CheckpointFile, the signed checkpoint covering
-// every line. It verifies while writing: the checkpoint's signature under the log key,
-// and that the root recomputed from log.jsonl equals the checkpoint's root.
+// every line. The checkpoint file is the source's checkpoint verbatim (with the
+// witnesses' cosignature lines when the source serves a witnessed one), so that an
+// offline audit can apply a witness policy to it. It verifies while writing: the
+// checkpoint's signature under the log key, with ExportOptions.WitnessPolicy its
+// witness cosignatures, and that the root recomputed from log.jsonl equals the
+// checkpoint's root.
 //
 // On an existing export it first verifies that export (its checkpoint's signature, and
 // its lines against its root), then gets src's consistency proof from the old size to
@@ -85,9 +96,32 @@ func Export(ctx context.Context, src Source, dir string, opts ExportOptions) (re
 		}
 		res.LogKey = LogKeyReport{Key: opts.LogKey, From: "option", Statement: trustOption}
 	}
+	wp := opts.WitnessPolicy
+	if res.Witnesses, err = wp.report(); err != nil {
+		return fail("witnesses", err)
+	}
 	newNote, err := src.Checkpoint(ctx)
 	if err != nil {
 		return fail("checkpoint", err)
+	}
+	// checkNew verifies the source's checkpoint under the log key and the witness policy.
+	checkNew := func(v note.Verifier) (string, error) {
+		if _, err := proof.OpenCheckpoint(newNote, v); err != nil {
+			return "checkpoint", err
+		}
+		if res.Witnesses == nil {
+			return "", nil
+		}
+		policy, err := wp.Policy(v)
+		if err != nil {
+			return "witnesses", err
+		}
+		r, err := policy.Check(newNote)
+		if err != nil {
+			return "witnesses", errors.New(WitnessFailure(r, err))
+		}
+		res.Witnesses.Cosigned, res.Witnesses.Missing, res.Witnesses.OK = Cosignatures(r.Cosigned), r.Missing, true
+		return "", nil
 	}
 	newCP, err := proof.PeekCheckpoint(newNote)
 	if err != nil {
@@ -132,8 +166,8 @@ func Export(ctx context.Context, src Source, dir string, opts ExportOptions) (re
 	}
 
 	if v != nil {
-		if _, err := proof.OpenCheckpoint(newNote, v); err != nil {
-			return fail("checkpoint", err)
+		if step, err := checkNew(v); err != nil {
+			return fail(step, err)
 		}
 	}
 	if oldCP != nil {
@@ -222,8 +256,9 @@ func Export(ctx context.Context, src Source, dir string, opts ExportOptions) (re
 		if v, err = genesisKey(genesis, &res.LogKey); err != nil {
 			return fail("checkpoint", err)
 		}
-		if _, err = proof.OpenCheckpoint(newNote, v); err != nil {
-			return fail("checkpoint", err)
+		var step string
+		if step, err = checkNew(v); err != nil {
+			return fail(step, err)
 		}
 	}
 	if got := rb.Root(); got != newCP.Root {

@@ -48,6 +48,11 @@ const (
 	// CodeSplitView: two checkpoints signed by the log key for the same tree size carry
 	// different roots: the operator showed different logs to different viewers.
 	CodeSplitView events.Code = "split_view"
+	// CodeCheckpointWitnesses: the checkpoint, validly signed by the log key, does not
+	// satisfy the witness policy (Options.WitnessPolicy): fewer than the quorum of the
+	// given witnesses cosigned it validly, or a cosignature line by one of them does not
+	// verify. The reason names who cosigned (and when) and who is missing.
+	CodeCheckpointWitnesses events.Code = "checkpoint_witnesses"
 )
 
 // Codes lists the audit's own codes, in the order of docs/AUDIT.md. Entry findings use
@@ -56,7 +61,7 @@ var Codes = []events.Code{
 	CodeEntryUnreadable, CodeCheckpointMissing, CodeCheckpointMalformed,
 	CodeCheckpointSignature, CodeCheckpointUnknownKey, CodeCheckpointRootMismatch,
 	CodeCheckpointBeyondLog, CodeLogKeyMissing, CodeLogKeyMismatch,
-	CodeStateInconsistent, CodeSplitView,
+	CodeStateInconsistent, CodeSplitView, CodeCheckpointWitnesses,
 }
 
 // Finding is one problem the audit found. Entry findings (an events code, or
@@ -150,6 +155,9 @@ type Report struct {
 	// the state, if any) verified.
 	OK     bool         `json:"ok"`
 	LogKey LogKeyReport `json:"log_key"`
+	// Witnesses is the witness policy applied and who cosigned; nil when no witness was
+	// required (Options.WitnessPolicy has no keys).
+	Witnesses *WitnessesReport `json:"witnesses"`
 	// Checkpoint is nil when none was obtained.
 	Checkpoint *CheckpointReport `json:"checkpoint"`
 	// Entries is the number of entries read; Valid + Rejected = Entries. Unparsed counts
@@ -191,16 +199,37 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// WriteText writes the report for people: source, trust statement, checkpoint, counts
+// WriteText writes the report for people: source, what is trusted (the log key and the
+// witness keys), checkpoint and its cosignatures, counts
 // per party and per type, every finding, and the result line ("RESULT: OK" or
 // "RESULT: FAILED (n findings)").
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("audit of %s\n", r.Source)
 	ew.printf("log key: %s\n  %s\n", orNone(r.LogKey.Key), r.LogKey.Statement)
+	if w := r.Witnesses; w != nil {
+		ew.printf("witnesses: %d of %d required\n", w.Quorum, len(w.Keys))
+		for _, k := range w.Keys {
+			ew.printf("  %s\n", k)
+		}
+		ew.printf("  %s\n", w.Statement)
+	} else {
+		ew.printf("witnesses: none required (no --witness given): the checkpoint is trusted on the log key alone, " +
+			"so a log that shows you another view than everyone else (a split view) is not detected by this run\n")
+	}
 	if c := r.Checkpoint; c != nil {
 		ew.printf("checkpoint: %s, size %d, root %s\n  signature %s, root %s\n", c.Origin, c.Size, c.Root,
 			okWord(c.SignatureOK, "verified", "NOT verified"), okWord(c.RootOK, "matches the entries", "NOT matched"))
+		if w := r.Witnesses; w != nil {
+			switch {
+			case !c.SignatureOK:
+				ew.printf("  witnesses NOT checked: the log signature did not verify\n")
+			case w.OK:
+				ew.printf("  witnesses verified: %s\n", CosignedSummary(w.Cosigned, w.Missing, w.Quorum))
+			default:
+				ew.printf("  witnesses NOT satisfied: %s\n", w.Problem)
+			}
+		}
 	} else {
 		ew.printf("checkpoint: none\n")
 	}

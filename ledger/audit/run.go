@@ -35,6 +35,12 @@ type Options struct {
 	// LogKey is the log's note verifier key string (keys/log.pub:
 	// "<origin>+<hex key hash>+<base64>"). Empty: trust the key the genesis names.
 	LogKey string
+	// WitnessPolicy, when it has keys, makes the audit require witnesses: the
+	// checkpoint must also carry valid cosignatures by at least its quorum of the
+	// witness keys (docs/SPEC.md §10), else a checkpoint_witnesses finding; and a
+	// WitnessedSource (NATS) is asked for its witnessed checkpoint. The zero value
+	// requires none, and the report says so.
+	WitnessPolicy WitnessPolicy
 	// Checkpoint, when set, is the signed checkpoint to verify against instead of the
 	// source's latest (one kept from a receipt, or for NATS without a node answering).
 	Checkpoint []byte
@@ -75,8 +81,12 @@ func (e *ObserverError) Unwrap() error { return e.Err }
 // with the log as a whole (rejected entries do not prevent that: they are findings
 // about entries, and stay in the log forever).
 //
+// With Options.WitnessPolicy it also checks the checkpoint's witness cosignatures
+// (witness.Policy.Check) once its log signature verified.
+//
 // Run returns a report whenever it could read the log, whatever it found: read
-// Report.OK and Report.Findings. Errors: a bad Options.LogKey, an unreadable or
+// Report.OK and Report.Findings. Errors: a bad Options.LogKey, a bad witness key or
+// quorum in Options.WitnessPolicy, an unreadable or
 // inconsistent state file, failing to write it, ctx.Err(), or an *ObserverError — with a
 // nil report; and a *SourceError when the source failed part-way — with the report of
 // what was read, which lists an entry_unreadable finding at that index.
@@ -103,9 +113,13 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 		}
 		a.verifier = v
 	}
+	wr, err := opts.WitnessPolicy.report()
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	a.rep.Witnesses = wr
 	var st *State
 	if opts.State != "" {
-		var err error
 		if st, err = LoadState(opts.State); err != nil {
 			return nil, err
 		}
@@ -117,7 +131,9 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	}
 
 	cpNote, cpErr := opts.Checkpoint, error(nil)
-	if cpNote == nil {
+	if ws, ok := src.(WitnessedSource); ok && cpNote == nil && a.rep.Witnesses != nil {
+		cpNote, cpErr = ws.WitnessedCheckpoint(ctx)
+	} else if cpNote == nil {
 		cpNote, cpErr = src.Checkpoint(ctx)
 	}
 	if err := ctx.Err(); err != nil {
@@ -511,6 +527,7 @@ func (a *auditor) checkCheckpoint(cpNote []byte, cpErr error, peeked *proof.Chec
 		switch {
 		case err == nil:
 			verified, cr.SignatureOK = &c, true
+			a.checkWitnesses(cpNote)
 		case errors.Is(err, proof.ErrUnknownKey):
 			a.logFinding(Finding{Code: CodeCheckpointUnknownKey, Reason: err.Error()})
 		case errors.Is(err, proof.ErrBadSignature):

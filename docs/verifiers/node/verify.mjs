@@ -9,12 +9,23 @@
 //   node verify.mjs --cases FILE   FILE is {"prefixes": [[entry, …], …], "cases": [[prefix index, entry], …]}:
 //                                  print, one per line, the outcome of each case's entry
 //                                  checked after its prefix (used by a differential test)
+//   node verify.mjs --checkpoint FILE --log-key KEY [--witness VKEY]... [--witness-quorum K]
+//                                  check a signed checkpoint (SPEC §5.2) with the log key
+//                                  and, with --witness, its witness cosignatures (SPEC §10):
+//                                  at least K (default: all) of the witnesses must have
+//                                  cosigned; KEY and VKEY are key strings or files holding
+//                                  them. Prints "OK …" (exit 0) or "FAILED <code> …" (exit 1)
+//   node verify.mjs --checkpoint-cases FILE
+//                                  FILE is {"log_key", "witnesses": [vkey, …], "quorum",
+//                                  "checkpoints": [base64 of a signed note, …]}: print the
+//                                  verdict of each, one per line (a cross-language test)
 //
 // Node.js >= 20, standard library only (crypto for SHA-256 and Ed25519).
 
 import { createHash, createPublicKey, verify as edVerify } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { CheckpointError, UsageError, checkCheckpoint, parsePolicy } from "./checkpoint.mjs";
 
 // ---------------------------------------------------------------------------
 // Helpers: hashes, base64, keys (SPEC §1, conventions)
@@ -1008,6 +1019,43 @@ function replay(entries) {
 }
 
 // ---------------------------------------------------------------------------
+// Checkpoints and witness cosignatures: see checkpoint.mjs (SPEC §5.2, §10)
+
+// runCheckpoint checks one checkpoint file and prints the verdict.
+function runCheckpoint(file, policy) {
+  try {
+    const r = checkCheckpoint(readFileSync(file), policy.logKey, policy.witnesses, policy.quorum);
+    const c = r.checkpoint;
+    console.log(`OK ${file}: ${c.origin} size ${c.size} root ${c.root.toString("base64")}, signed by the log key ${policy.logKey.id}`);
+    console.log(policy.witnesses.length ? `witnesses: ${r.summary}` : "witnesses: none required (no --witness given)");
+    return true;
+  } catch (err) {
+    if (!(err instanceof CheckpointError)) throw err;
+    console.log(`FAILED ${err.code} ${file}: ${err.message}`);
+    return false;
+  }
+}
+
+// runCheckpointCases reads {"log_key", "witnesses": [...], "quorum", "checkpoints":
+// [base64 of a signed note, …]} and prints one verdict per checkpoint (used by a
+// cross-language test).
+function runCheckpointCases(file) {
+  const c = JSON.parse(readFileSync(file, "utf8"));
+  const policy = parsePolicy(c.log_key, c.witnesses, String(c.quorum));
+  const out = c.checkpoints.map((b64) => {
+    try {
+      checkCheckpoint(Buffer.from(b64, "base64"), policy.logKey, policy.witnesses, policy.quorum);
+      return "ok";
+    } catch (err) {
+      if (err instanceof CheckpointError) return err.code;
+      throw err;
+    }
+  });
+  process.stdout.write(out.join("\n") + "\n");
+  return true;
+}
+
+// ---------------------------------------------------------------------------
 // Main
 
 const CODES = ["malformed_envelope", "wrong_payload_type", "no_signatures", "malformed_payload", "unknown_type",
@@ -1076,14 +1124,45 @@ function runCases(file) {
   return true;
 }
 
+const USAGE = `usage: node verify.mjs DIR | --log FILE | --cases FILE
+       node verify.mjs --checkpoint FILE --log-key KEY [--witness VKEY]... [--witness-quorum K]
+       node verify.mjs --checkpoint-cases FILE`;
+
+// parseCheckpointArgs reads the flags of --checkpoint; null on a usage error.
+function parseCheckpointArgs(args) {
+  const o = { witnesses: [] };
+  for (let i = 0; i < args.length; i += 2) {
+    const [k, v] = [args[i], args[i + 1]];
+    if (v === undefined) return null;
+    if (k === "--checkpoint" && o.file === undefined) o.file = v;
+    else if (k === "--log-key" && o.logKey === undefined) o.logKey = v;
+    else if (k === "--witness") o.witnesses.push(v);
+    else if (k === "--witness-quorum" && o.quorum === undefined) o.quorum = v;
+    else return null;
+  }
+  return o.file !== undefined && o.logKey !== undefined ? o : null;
+}
+
 const args = process.argv.slice(2);
-let ok;
-if (args[0] === "--log" && args.length === 2) ok = runLog(args[1]);
-else if (args[0] === "--cases" && args.length === 2) ok = runCases(args[1]);
-else if (args.length === 1) ok = runVectors(args[0]);
-else {
-  console.error("usage: node verify.mjs DIR | --log FILE | --cases FILE");
-  ok = null;
+let ok = null;
+try {
+  if (args[0] === "--log" && args.length === 2) ok = runLog(args[1]);
+  else if (args[0] === "--cases" && args.length === 2) ok = runCases(args[1]);
+  else if (args[0] === "--checkpoint-cases" && args.length === 2) ok = runCheckpointCases(args[1]);
+  else if (args.includes("--checkpoint")) {
+    const o = parseCheckpointArgs(args);
+    if (o) ok = runCheckpoint(o.file, parsePolicy(o.logKey, o.witnesses, o.quorum));
+    else console.error(USAGE);
+  } else if (args.length === 1) ok = runVectors(args[0]);
+  else console.error(USAGE);
+} catch (err) {
+  if (err instanceof UsageError) {
+    console.error(`usage: ${err.message}`); // a bad key or quorum on the command line
+    ok = null;
+  } else {
+    console.error(`error: ${err.message}`); // an unreadable file
+    ok = false;
+  }
 }
 // exitCode, not exit(): exit() could cut off output still queued for a pipe.
 process.exitCode = ok === null ? 2 : ok ? 0 : 1;
