@@ -1487,11 +1487,12 @@
   function startPolling() {
     setLive('polling');
     if (pollTimer) return;
-    // The signed checkpoint is cheap to serve and changes with every new entry.
+    // The signed checkpoint is cheap to serve and changes with every new entry. Ask
+    // for the log-signed one: the witnessed one may lag, or be missing (503).
     let last = '';
     pollTimer = setInterval(async () => {
       try {
-        const r = await fetch('/v1/checkpoint', { cache: 'no-store' });
+        const r = await fetch('/v1/checkpoint?latest=1', { cache: 'no-store' });
         if (!r.ok) throw new Error(r.statusText);
         const now = await r.text();
         if (!last) { last = now; scheduleRefresh(); } // catch up with what came meanwhile
