@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,11 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.
 }
 
 // TestDashboard drives the dashboard in Chromium against a real node with the demo
-// network: the network view lists California and Beijing, search works in Chinese,
-// California's chart has a point per inventory, and an event submitted through the
-// API appears on the open page without a reload.
+// network and its two witnesses: the network view lists California and Beijing,
+// search works in Chinese, California's chart has a point per inventory, every proof
+// has its witnessed proof, cosigned by Los Angeles and Shenzhen, and an event
+// submitted through the API appears on the open page without a reload, then is
+// witnessed.
 func TestDashboard(t *testing.T) {
 	ctx := newBrowser(t, 60*time.Second)
 	s := startDemo(t)
@@ -103,6 +107,9 @@ func TestDashboard(t *testing.T) {
 	if n := js[int](t, ctx, `[...document.querySelectorAll('table.juris tbody tr')].filter(r => !r.querySelector('.badge[data-status]') || r.querySelector('.badge').textContent.trim() === '').length`); n != 0 {
 		t.Errorf("%d rows without a status in words", n)
 	}
+	// The footer says who cosigned the log.
+	_, size := s.Node.Checkpoint()
+	waitWitnessed(t, ctx, size, "Checkpoint %d cosigned by Los Angeles and Shenzhen witnesses, 2 of 2 · ")
 	screenshot(t, ctx, shots, "network-1280.png")
 
 	// Search by the Chinese name.
@@ -156,6 +163,18 @@ func TestDashboard(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+	// Every proof has its witnessed proof next to it, which carries both cosignatures.
+	if n, w := js[int](t, ctx, `document.querySelectorAll('a.verify').length`), js[int](t, ctx, `document.querySelectorAll('.proofs .wproof a').length`); n == 0 || w != n {
+		t.Errorf("California's view: %d witnessed proofs for %d verify links, want one each", w, n)
+	}
+	wlink := `document.querySelector('.proofs .wproof a')`
+	if got, want := js[string](t, ctx, wlink+`.title`), `^cosigned by Los Angeles and Shenzhen witnesses, 2 of 2, at `+utcTime+`$`; !regexp.MustCompile(want).MatchString(got) {
+		t.Errorf("a witnessed proof's title: got %q, want %s", got, want)
+	}
+	if got := js[string](t, ctx, wlink+`.getAttribute('aria-label')`); !strings.HasPrefix(got, "Witnessed proof of ") || !strings.Contains(got, "cosigned by Los Angeles and Shenzhen witnesses, 2 of 2, at ") {
+		t.Errorf("a witnessed proof's aria-label: got %q", got)
+	}
+	checkWitnessedProof(t, s, js[string](t, ctx, wlink+`.getAttribute('href')`))
 	screenshot(t, ctx, shots, "california-1280.png")
 
 	// The keyboard reaches the chart's points, and a focused point shows it.
@@ -191,6 +210,10 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("no chart point links to the new event %s", rc.ID)
 	}
 	waitFor(t, ctx, "the sector breakdown", `document.querySelectorAll('#sectors .bars li').length === 3`, 5*time.Second)
+	// The witnesses catch up: the footer and the new inventory's proof say so.
+	waitWitnessed(t, ctx, rc.Index+1, "Checkpoint %d cosigned by Los Angeles and Shenzhen witnesses, 2 of 2 · ")
+	waitFor(t, ctx, "the new inventory's witnessed proof", fmt.Sprintf(`!!document.querySelector('.wproof[data-id=%q] a')`, rc.ID), 10*time.Second)
+	checkWitnessedProof(t, s, js[string](t, ctx, fmt.Sprintf(`document.querySelector('.wproof[data-id=%q] a').getAttribute('href')`, rc.ID)))
 	waitFor(t, ctx, "the announcement", `document.getElementById('announcer').textContent.length > 0`, 5*time.Second)
 
 	// Back on the network view, a plan published by Los Angeles turns its plan mark
@@ -200,7 +223,7 @@ func TestDashboard(t *testing.T) {
 	}
 	planMark := `(document.querySelector('tr[data-party="uslax"] td[data-label="Plan"] .mark') || {}).className`
 	waitFor(t, ctx, "Los Angeles's row", planMark+` === 'mark no'`, 5*time.Second)
-	submit(t, s, "uslax", &events.PlanBody{PlanID: "browser-test-plan", Version: 1, Title: "Browser test plan (not a real plan)",
+	plan := submit(t, s, "uslax", &events.PlanBody{PlanID: "browser-test-plan", Version: 1, Title: "Browser test plan (not a real plan)",
 		Adopted: "2026-01-01", HorizonYear: 2030})
 	waitFor(t, ctx, "Los Angeles's plan mark", planMark+` === 'mark yes'`, 5*time.Second)
 	if !js[bool](t, ctx, `window.__sameDocument === true`) {
@@ -216,6 +239,13 @@ func TestDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the Chinese interface", `document.documentElement.lang === 'zh-CN' && document.querySelector('#party-h').textContent.includes('加利福尼亚州')`, 5*time.Second)
+	waitWitnessed(t, ctx, plan.Index+1, "检查点 %d 已由洛杉矶市和深圳市见证方共同签署，2/2 · ")
+	if got := js[string](t, ctx, wlink+`.textContent`); got != "见证证明" {
+		t.Errorf("a witnessed proof's link in Chinese: got %q, want 见证证明", got)
+	}
+	if got, want := js[string](t, ctx, wlink+`.title`), `^已由洛杉矶市和深圳市见证方共同签署，2/2，时间 `+utcTime+`$`; !regexp.MustCompile(want).MatchString(got) {
+		t.Errorf("a witnessed proof's title in Chinese: got %q, want %s", got, want)
+	}
 	screenshot(t, ctx, shots, "california-zh-1280.png")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
 		t.Fatal(err)
@@ -236,22 +266,57 @@ func TestDashboard(t *testing.T) {
 		if w := js[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 			t.Errorf("%s at 375px scrolls sideways by %dpx", view.hash, w)
 		}
+		waitWitnessed(t, ctx, plan.Index+1, "Checkpoint %d cosigned by Los Angeles and Shenzhen witnesses, 2 of 2 · ")
 		screenshot(t, ctx, shots, view.shot)
 	}
+
+	// Shenzhen's witness goes down: the next checkpoint misses the quorum, and the
+	// footer says that the witnessed one lags and why, in both languages.
+	s.WitnessDown["cnszx"].Store(true)
+	late := submitInventory(t, s, "us-ca", 2021)
+	for _, tc := range []struct{ cosigned, lag, failing string }{
+		{"Checkpoint %d cosigned by Los Angeles and Shenzhen witnesses, 2 of 2 · ", "latest %d, witnessed %d", "Shenzhen witness failing: "},
+		{"检查点 %d 已由洛杉矶市和深圳市见证方共同签署，2/2 · ", "最新 %d，已见证 %d", "深圳市见证方签署失败："},
+	} {
+		if strings.HasPrefix(tc.lag, "最新") {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lag := fmt.Sprintf(tc.lag, late.Index+1, late.Index)
+		waitFor(t, ctx, "the lag and the failing witness", fmt.Sprintf(`(document.querySelector('#witnesses [data-state=lag]') || {}).textContent === %q && !!document.querySelector('#witnesses [data-state=failing]')`, lag), 10*time.Second)
+		if got, want := js[string](t, ctx, `document.querySelector('#witnesses [data-state=cosigned]').textContent`), fmt.Sprintf(tc.cosigned, late.Index); !strings.HasPrefix(got, want) {
+			t.Errorf("the witnessed checkpoint while Shenzhen is down: got %q, want %q…", got, want)
+		}
+		if got := js[string](t, ctx, `document.querySelector('#witnesses [data-state=failing]').textContent`); !strings.HasPrefix(got, tc.failing) || !strings.Contains(got, "503") {
+			t.Errorf("the failing witness: got %q, want %q and its 503", got, tc.failing+"…")
+		}
+		if w := js[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
+			t.Errorf("the network view at 375px with a failing witness scrolls sideways by %dpx", w)
+		}
+	}
+	screenshot(t, ctx, shots, "witness-lag-zh-375.png")
 }
 
 // TestDashboardWithoutSSE: where server-sent events do not get through (a proxy that
-// buffers them, say), the open page polls the checkpoint and still updates.
+// buffers them, say), the open page polls the checkpoint and still updates, even while
+// nothing is witnessed (Shenzhen's witness is down, and the quorum is both), which
+// the page says plainly.
 func TestDashboardWithoutSSE(t *testing.T) {
 	ctx := newBrowser(t, 30*time.Second)
-	s := startDemoWith(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v1/subscribe" {
-				http.NotFound(w, r)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
+	shots := os.Getenv("WEB_SCREENSHOTS")
+	s := startDemoWith(t, demoConfig{
+		wrap: func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/subscribe" {
+					http.NotFound(w, r)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		},
+		witnesses: demoWitnesses,
+		down:      []string{"cnszx"},
 	})
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/#/p/ussea")); err != nil {
 		t.Fatal(err)
@@ -263,6 +328,96 @@ func TestDashboardWithoutSSE(t *testing.T) {
 	waitFor(t, ctx, "the new inventory point", `document.querySelectorAll('svg.chart a.inv-point').length === 5`, 5*time.Second)
 	if !js[bool](t, ctx, `window.__sameDocument === true`) {
 		t.Error("the page reloaded")
+	}
+	if got := js[string](t, ctx, `document.getElementById('live').dataset.state`); got != "polling" {
+		t.Errorf("live state %q with nothing witnessed, want polling", got)
+	}
+
+	// The footer says what is missing, and the proofs wait for the witnesses.
+	for _, tc := range []struct{ awaiting, failing, wait, shot string }{
+		{"Awaiting witnesses: no checkpoint cosigned by 2 of 2 yet", "Shenzhen witness failing: ", "awaiting witnesses", "witness-down-1280.png"},
+		{"正在等待见证方：尚无检查点获得 2/2 个共同签名", "深圳市见证方签署失败：", "等待见证", "witness-down-zh-1280.png"},
+	} {
+		if tc.wait != "awaiting witnesses" {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, ctx, "the witnesses' state", fmt.Sprintf(`(document.querySelector('#witnesses [data-state=awaiting]') || {}).textContent === %q && [...document.querySelectorAll('#witnesses [data-state=failing]')].length === 1`, tc.awaiting), 10*time.Second)
+		if got := js[string](t, ctx, `document.querySelector('#witnesses [data-state=failing]').textContent`); !strings.HasPrefix(got, tc.failing) || !strings.Contains(got, "503") {
+			t.Errorf("the failing witness: got %q, want %q and its 503", got, tc.failing+"…")
+		}
+		if n, w := js[int](t, ctx, `document.querySelectorAll('a.verify').length`), js[int](t, ctx, fmt.Sprintf(`[...document.querySelectorAll('.proofs .wproof')].filter(e => !e.hidden && !e.querySelector('a') && e.textContent === %q).length`, tc.wait)); n == 0 || w != n {
+			t.Errorf("%d proofs marked %q of %d verify links, want all", w, tc.wait, n)
+		}
+		screenshot(t, ctx, shots, tc.shot)
+	}
+	if got := js[string](t, ctx, `document.getElementById('checkpoint-link').getAttribute('href')`); got != "/v1/checkpoint?latest=1" {
+		t.Errorf("the checkpoint link while nothing is witnessed: %q, want /v1/checkpoint?latest=1", got)
+	}
+}
+
+// TestDashboardWithoutWitnesses: a node without witnesses (GET /v1/witnesses is 404)
+// gets a short note, not an error, and no witnessed proofs.
+func TestDashboardWithoutWitnesses(t *testing.T) {
+	ctx := newBrowser(t, 30*time.Second)
+	s := startDemoWith(t, demoConfig{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/#/p/ussea")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "Seattle's chart", `document.querySelectorAll('svg.chart a.inv-point').length === 4`, 10*time.Second)
+	for _, want := range []string{"Checkpoints are signed by the log alone (no witnesses).", "检查点仅由日志签名（无见证方）。"} {
+		if want != "Checkpoints are signed by the log alone (no witnesses)." {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, ctx, "the note", fmt.Sprintf(`document.getElementById('witnesses').textContent === %q`, want), 5*time.Second)
+	}
+	if n := js[int](t, ctx, `[...document.querySelectorAll('.wproof')].filter(e => !e.hidden || e.textContent).length`); n != 0 {
+		t.Errorf("%d witnessed-proof marks shown on a node without witnesses", n)
+	}
+	if js[bool](t, ctx, `!!document.querySelector('.error')`) {
+		t.Error("the page shows an error")
+	}
+}
+
+// utcTime matches a time as the page writes it: "20:31 UTC", after its date when not
+// today's.
+const utcTime = `(\d{4}-\d\d-\d\d )?\d\d:\d\d UTC`
+
+// waitWitnessed waits for the footer to say that the checkpoint of size is witnessed:
+// the text format (with %d for the size) followed by the time.
+func waitWitnessed(t *testing.T, ctx context.Context, size uint64, format string) {
+	t.Helper()
+	want := fmt.Sprintf(format, size)
+	waitFor(t, ctx, "the witnessed checkpoint "+fmt.Sprint(size), fmt.Sprintf(`document.getElementById('witnesses').textContent.startsWith(%q)`, want), 10*time.Second)
+	got := js[string](t, ctx, `document.getElementById('witnesses').textContent`)
+	if re := "^" + regexp.QuoteMeta(want) + utcTime + "$"; !regexp.MustCompile(re).MatchString(got) {
+		t.Errorf("the witnesses' line: got %q, want %s", got, re)
+	}
+}
+
+// checkWitnessedProof downloads the witnessed proof at href and checks that both
+// witnesses cosigned its checkpoint.
+func checkWitnessedProof(t *testing.T, s *demoServer, href string) {
+	t.Helper()
+	if !strings.HasSuffix(href, "/proof?witnessed=1") {
+		t.Errorf("a witnessed proof links to %q, want …/proof?witnessed=1", href)
+	}
+	resp, err := http.Get(s.URL + href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %s", href, resp.Status, b)
+	}
+	for _, w := range demoWitnesses {
+		if line := "\n— " + w + ".witness.climateledger.local "; !strings.Contains(string(b), line) {
+			t.Errorf("GET %s: no cosignature line %q in\n%s", href, line[1:], b)
+		}
 	}
 }
 

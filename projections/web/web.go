@@ -4,8 +4,10 @@
 //
 // The page reads only the node's public HTTP API (DESIGN §7): GET /v1/parties and
 // /v1/parties/{id} (the projections), /v1/state, /v1/events/{id} and
-// /v1/events/{id}/proof for the links behind every figure, and GET /v1/subscribe
-// (server-sent events) to update open views without a reload. It has a network view
+// /v1/events/{id}/proof for the links behind every figure, GET /v1/witnesses and
+// /v1/events/{id}/proof?witnessed=1 to say who cosigned the log and each proof, and
+// GET /v1/subscribe (server-sent events, with GET /v1/checkpoint?latest=1 polled where
+// they do not get through) to update open views without a reload. It has a network view
 // (every jurisdiction with its four commitments and its main target's progress,
 // filters and search in English or Chinese) and a jurisdiction view (an inline SVG
 // emissions chart with the target path, the sector breakdown, targets with their

@@ -25,6 +25,7 @@ func TestHandler(t *testing.T) {
 		{"/", "GET", 200, "text/html; charset=utf-8", `<script src="/assets/app.js" defer></script>`},
 		{"/", "HEAD", 200, "text/html; charset=utf-8", ""},
 		{"/assets/app.js", "GET", 200, "text/javascript; charset=utf-8", "'use strict'"},
+		{"/assets/witness.js", "GET", 200, "text/javascript; charset=utf-8", "climateledgerWitnesses"},
 		{"/assets/app.css", "GET", 200, "text/css; charset=utf-8", ":focus-visible"},
 		{"/assets/favicon.svg", "GET", 200, "image/svg+xml", "<svg"},
 		{"/assets/index.html", "GET", 404, "", ""},
@@ -92,7 +93,7 @@ func TestHeaders(t *testing.T) {
 func TestNoExternalResources(t *testing.T) {
 	srv := httptest.NewServer(web.Handler())
 	defer srv.Close()
-	for _, p := range []string{"/", "/assets/app.js", "/assets/app.css", "/assets/favicon.svg"} {
+	for _, p := range []string{"/", "/assets/app.js", "/assets/witness.js", "/assets/app.css", "/assets/favicon.svg"} {
 		resp, err := http.Get(srv.URL + p)
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 // climateledger dashboard. Plain JavaScript, no dependencies, no build step.
 // It reads the node's public API only: /v1/parties, /v1/parties/{id}, /v1/state,
-// /v1/subscribe (server-sent events) and links to /v1/events/{id} and its proof.
+// /v1/subscribe (server-sent events), /v1/witnesses (witness.js) and links to
+// /v1/events/{id} and its proofs.
 (function () {
   'use strict';
 
@@ -225,6 +226,16 @@
       'foot.check': 'Check it yourself:',
       'foot.checkpoint': 'signed checkpoint',
       'foot.api': 'API',
+      'wit.cosigned': 'Checkpoint {size} cosigned by {who} witnesses, {k} of {n}',
+      'wit.lag': 'latest {latest}, witnessed {size}',
+      'wit.awaiting': 'Awaiting witnesses: no checkpoint cosigned by {q} of {n} yet',
+      'wit.failing': '{who} witness failing: {err}',
+      'wit.none': 'Checkpoints are signed by the log alone (no witnesses).',
+      'wit.proof': 'witnessed proof',
+      'wit.proofTitle': 'cosigned by {who} witnesses, {k} of {n}, at {time}',
+      'wit.proofLabel': 'Witnessed proof of {what}: download its inclusion proof, cosigned by {who} witnesses, {k} of {n}, at {time} (.tlog-proof)',
+      'wit.wait': 'awaiting witnesses',
+      'wit.waitTitle': 'Not yet in a checkpoint that the witnesses cosigned',
       'notfound': 'No party {id} in this ledger.'
     },
     zh: {
@@ -445,6 +456,16 @@
       'foot.check': '自行核验：',
       'foot.checkpoint': '签名检查点',
       'foot.api': 'API',
+      'wit.cosigned': '检查点 {size} 已由{who}见证方共同签署，{k}/{n}',
+      'wit.lag': '最新 {latest}，已见证 {size}',
+      'wit.awaiting': '正在等待见证方：尚无检查点获得 {q}/{n} 个共同签名',
+      'wit.failing': '{who}见证方签署失败：{err}',
+      'wit.none': '检查点仅由日志签名（无见证方）。',
+      'wit.proof': '见证证明',
+      'wit.proofTitle': '已由{who}见证方共同签署，{k}/{n}，时间 {time}',
+      'wit.proofLabel': '{what}的见证证明：下载其包含证明，已由{who}见证方共同签署，{k}/{n}，时间 {time}（.tlog-proof）',
+      'wit.wait': '等待见证',
+      'wit.waitTitle': '尚未包含在见证方共同签署的检查点中',
       'notfound': '账本中没有参与方 {id}。'
     }
   };
@@ -554,17 +575,18 @@
     return table;
   }
 
-  // eventLink links a figure to its signed event; verifyLink downloads its proof.
+  // eventLink links a figure to its signed event; verifyLink downloads the proof of
+  // the event ref ({event_id, index}), with the witnessed proof next to it.
   function eventLink(id, text, extra) {
     if (!id) return h('span', null, text);
     return h('a', Object.assign({ href: '/v1/events/' + id, title: t('link.eventTitle'), 'data-event': id }, extra || {}), text);
   }
-  function verifyLink(id, what) {
+  function verifyLink(ref, what) {
+    const id = ref && ref.event_id;
     if (!id) return null;
-    return h('a', { href: '/v1/events/' + id + '/proof', download: id + '.tlog-proof', class: 'verify', 'aria-label': t('link.verifyLabel', { what: what }) }, t('link.verify'));
-  }
-  function proofLinks(id, what) {
-    return h('span', { class: 'links' }, eventLink(id, t('link.event')), verifyLink(id, what));
+    return h('span', { class: 'proofs' },
+      h('a', { href: '/v1/events/' + id + '/proof', download: id + '.tlog-proof', class: 'verify', 'aria-label': t('link.verifyLabel', { what: what }) }, t('link.verify')),
+      ' ', wit.proofMark(ref, what));
   }
   function docLink(doc, label) {
     if (!doc || !doc.url) return null;
@@ -610,6 +632,12 @@
     byID: new Map(),
     state: null
   };
+
+  // wit is the witnesses' part of the page (witness.js).
+  const wit = window.climateledgerWitnesses({
+    t: t, h: h, append: append, clear: clear, api: api, name: name,
+    party: (id) => store.byID.get(id), lang: () => lang
+  });
 
   async function loadParties() {
     const raw = await api.get('/v1/parties');
@@ -906,7 +934,7 @@
     const head = h('section', { class: 'panel', 'aria-labelledby': 'party-h' },
       h('div', { class: 'party-head' },
         h('h1', { id: 'party-h', tabindex: '-1' }, name(p), other ? h('span', { class: 'zh', lang: lang === 'zh' ? 'en' : 'zh' }, other) : null),
-        p.enrolled ? h('span', { class: 'small muted' }, t('p.enrolled') + ' ', eventLink(p.enrolled.event_id, fmtTime(p.enrolled.time)), ' · ', verifyLink(p.enrolled.event_id, t('p.enrolled'))) : null),
+        p.enrolled ? h('span', { class: 'small muted' }, t('p.enrolled') + ' ', eventLink(p.enrolled.event_id, fmtTime(p.enrolled.time)), ' · ', verifyLink(p.enrolled, t('p.enrolled'))) : null),
       h('ul', { class: 'facts' },
         p.kind === 'verifier' ? h('li', null, h('b', null, t('p.kind.verifier'))) : null,
         p.country ? h('li', null, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
@@ -1245,7 +1273,7 @@
       return sec;
     }
     const total = inv.breakdown.by_sector.reduce((a, x) => a + Math.max(0, Number(x.tco2e)), 0) || 1;
-    append(sec, h('p', { class: 'small muted' }, eventLink(inv.event.event_id, t('sectors.of', { year: inv.year, n: inv.lines })), ' · ', verifyLink(inv.event.event_id, inv.year + ' ' + t('sec.inventories'))));
+    append(sec, h('p', { class: 'small muted' }, eventLink(inv.event.event_id, t('sectors.of', { year: inv.year, n: inv.lines })), ' · ', verifyLink(inv.event, inv.year + ' ' + t('sec.inventories'))));
     append(sec, h('ul', { class: 'bars' }, inv.breakdown.by_sector.map((x) => {
       const share = Math.max(0, Number(x.tco2e)) / total;
       return h('li', { 'data-sector': x.sector },
@@ -1283,16 +1311,17 @@
     if (b.offsets) row('f.offsets', b.offsets.allowed ? t('f.offsets.yes') + (b.offsets.max_pct !== undefined ? ' ≤ ' + pct(b.offsets.max_pct) : '') : t('f.offsets.no'));
     row('f.legal', b.legal_status ? t('legal.' + b.legal_status) : '');
     row('f.yearSet', b.year_set ? String(b.year_set) : '');
-    const evID = cur && cur.event.event_id;
+    const evRef = cur && cur.event;
+    const evID = evRef && evRef.event_id;
     return h('article', { class: 'card', 'data-target': tg.id },
       h('h3', null, h('span', null, tg.id), tg.active ? (tg.progress ? statusBadge(tg.progress.status) : null) : h('span', { class: 'tag' }, t('rev.withdrawn'))),
       b.description ? h('p', { class: 'desc' }, b.description) : null,
       h('dl', { class: 'figs' }, rows),
-      h('div', { class: 'links' }, eventLink(evID, t('link.event')), verifyLink(evID, tg.id), docLink(b.source)),
+      h('div', { class: 'links' }, eventLink(evID, t('link.event')), verifyLink(evRef, tg.id), docLink(b.source)),
       h('details', { open: tg.revisions.length > 1 ? true : null }, h('summary', null, t('rev.history') + ' (' + tg.revisions.length + ')'),
         h('ol', { class: 'revisions' }, tg.revisions.map((r) => h('li', null,
           t('rev', { n: r.revision }) + ' · ' + t('rev.' + r.action) + ' · ',
-          eventLink(r.event.event_id, fmtTime(r.event.time)), ' ', verifyLink(r.event.event_id, tg.id + ' ' + t('rev', { n: r.revision })),
+          eventLink(r.event.event_id, fmtTime(r.event.time)), ' ', verifyLink(r.event, tg.id + ' ' + t('rev', { n: r.revision })),
           r === cur ? [' ', h('span', { class: 'tag' }, t('current'))] : null,
           r.retracted ? [' ', h('span', { class: 'tag' }, t('retracted'))] : null,
           r.reason ? h('div', { class: 'muted' }, r.reason) : null)))));
@@ -1323,7 +1352,7 @@
           h('td', { class: 'small', 'data-label': t('inv.method') }, [r.framework, r.level, r.gwp].filter(Boolean).join(' · ')),
           h('td', { class: 'small wide', 'data-label': t('inv.boundary') }, h('span', null, r.boundary || '', r.source ? [' ', docLink(r.source)] : null)),
           h('td', { class: 'small', 'data-label': t('inv.attested') }, atts.length ? h('span', null, atts.map((a) => h('span', { class: 'att' }, eventLink(a.event.event_id, t('opinion.' + a.opinion)), ' · ', partyLink(a.verifier)))) : '–'),
-          h('td', { class: 'num', 'data-label': t('inv.proof') }, verifyLink(id, r.year + ' ' + t('sec.inventories'))));
+          h('td', { class: 'num', 'data-label': t('inv.proof') }, verifyLink(r.event, r.year + ' ' + t('sec.inventories'))));
       }))))));
     return sec;
   }
@@ -1348,7 +1377,7 @@
           h('dt', null, t('plan.adopted')), h('dd', null, v.adopted),
           h('dt', null, t('plan.horizon')), h('dd', null, String(v.horizon_year)),
           h('dt', null, t('plan.versions')), h('dd', null, p.versions.map((x, i) => [i ? ', ' : '', eventLink(x.event.event_id, 'v' + x.version), x.retracted ? ' (' + t('retracted') + ')' : '']))),
-        h('div', { class: 'links' }, eventLink(v.event.event_id, t('link.event')), verifyLink(v.event.event_id, v.title), docLink(v.document, t('link.document'))),
+        h('div', { class: 'links' }, eventLink(v.event.event_id, t('link.event')), verifyLink(v.event, v.title), docLink(v.document, t('link.document'))),
         h('h4', null, t('plan.actions')),
         v.actions && v.actions.length ? h('div', { class: 'scroll' }, h('table', null,
           h('thead', null, h('tr', null, th('action.title'), th('action.sector'), th('action.kind'), th('action.status'), th('action.reduction'))),
@@ -1374,7 +1403,7 @@
         h('dt', null, t('ps.signed')), h('dd', null, ps.signed),
         h('dt', null, t('ps.submitter')), h('dd', null, partyLink(ps.submitter)),
         h('dt', null, t('ps.signatures')), h('dd', null, t('ps.cosigned', { n: ps.partners.length }))),
-      h('div', { class: 'links' }, eventLink(ps.event.event_id, t('link.event')), verifyLink(ps.event.event_id, ps.partnership_id), docLink(ps.document, t('link.document')))))));
+      h('div', { class: 'links' }, eventLink(ps.event.event_id, t('link.event')), verifyLink(ps.event, ps.partnership_id), docLink(ps.document, t('link.document')))))));
     return sec;
   }
 
@@ -1394,13 +1423,14 @@
         h('dt', null, t('att.standard')), h('dd', null, a.standard),
         h('dt', null, t('att.assurance')), h('dd', null, t('assurance.' + a.assurance)),
         h('dt', null, t('att.subject')), h('dd', null, partyLink(a.subject.party), ' · ' + a.subject.type + ' · ', eventLink(a.subject.event_id, '#' + a.subject.index))),
-      h('div', { class: 'links' }, eventLink(a.event.event_id, t('link.event')), verifyLink(a.event.event_id, t('sec.attestations')))))));
+      h('div', { class: 'links' }, eventLink(a.event.event_id, t('link.event')), verifyLink(a.event, t('sec.attestations')))))));
     return sec;
   }
 
   // ---- footer, language ----
 
   function renderFoot() {
+    wit.render();
     const el = document.getElementById('log-info');
     if (!el) return;
     clear(el);
@@ -1455,6 +1485,7 @@
     refreshing = true;
     try {
       loadState();
+      wit.load();
       const before = new Map(store.parties.map((p) => [p.id, JSON.stringify(p)]));
       await loadParties();
       const changed = new Set(store.parties.filter((p) => before.get(p.id) !== JSON.stringify(p)).map((p) => p.id));
@@ -1487,11 +1518,12 @@
   function startPolling() {
     setLive('polling');
     if (pollTimer) return;
-    // The signed checkpoint is cheap to serve and changes with every new entry.
+    // The signed checkpoint is cheap to serve and changes with every new entry. Ask
+    // for the log-signed one: the witnessed one may lag, or be missing (503).
     let last = '';
     pollTimer = setInterval(async () => {
       try {
-        const r = await fetch('/v1/checkpoint', { cache: 'no-store' });
+        const r = await fetch('/v1/checkpoint?latest=1', { cache: 'no-store' });
         if (!r.ok) throw new Error(r.statusText);
         const now = await r.text();
         if (!last) { last = now; scheduleRefresh(); } // catch up with what came meanwhile
@@ -1561,6 +1593,7 @@
     window.addEventListener('hashchange', () => navigate(true));
     applyLanguage();
     loadState();
+    wit.load();
     navigate(false);
     startLive();
   });
