@@ -10,13 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/demo"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
-	"github.com/climateledger/climateledger/ledger/witness"
 	"github.com/climateledger/climateledger/projections"
 	"github.com/climateledger/climateledger/projections/web"
 )
@@ -89,64 +86,31 @@ func startDemoWith(t testing.TB, cfg demoConfig) *demoServer {
 	return &demoServer{URL: srv.URL, Node: node, KeyDir: keyDir, WitnessDown: down}
 }
 
-// startWitnessing runs a real witness for each of parties, each served by its own
-// HTTP server, and a collector that asks all of them to cosign node's checkpoints with
-// a quorum of all, as cmd/climateledger's startWitnessing does. It returns them for
-// the HTTP API, and a switch per party that makes its server answer 503 (on for those
-// in down); nil, nil when parties is empty. Everything stops in Cleanup.
+// startWitnessing runs a real witness for each of parties (ledgertest.NewWitness),
+// and the node's witnessing with all of them in the quorum, as `serve --demo` does.
+// It returns them for the HTTP API, and a switch per party that makes its server
+// answer 503 (on for those in down); nil, nil when parties is empty.
 func startWitnessing(t testing.TB, node *ledger.Node, parties, down []string) (*httpapi.Witnesses, map[string]*atomic.Bool) {
 	t.Helper()
 	if len(parties) == 0 {
 		return nil, nil
 	}
-	var (
-		clients   []*witness.Client
-		verifiers []note.Verifier
-		keys      []string
-		switches  = map[string]*atomic.Bool{}
-	)
+	switches := map[string]*atomic.Bool{}
+	var eps []httpapi.WitnessEndpoint
 	for _, party := range parties {
-		w, err := witness.Open(witness.Config{Dir: t.TempDir(), Name: party + ".witness.climateledger.local",
-			Logs: []note.Verifier{node.Keys().LogVerifier}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
 		off := new(atomic.Bool)
 		off.Store(slices.Contains(down, party))
 		switches[party] = off
-		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if off.Load() {
-				http.Error(rw, "down for the test", http.StatusServiceUnavailable)
-				return
-			}
-			w.Handler().ServeHTTP(rw, r)
-		}))
-		t.Cleanup(srv.Close)
-		v, err := witness.ParseVerifierKey(w.VerifierKey())
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, &witness.Client{URL: srv.URL, Verifier: v, HTTP: srv.Client()})
-		verifiers = append(verifiers, v)
-		keys = append(keys, w.VerifierKey())
+		w, srv := ledgertest.NewWitness(t, node, party+".witness.climateledger.local", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if off.Load() {
+					http.Error(rw, "down for the test", http.StatusServiceUnavailable)
+					return
+				}
+				h.ServeHTTP(rw, r)
+			})
+		})
+		eps = append(eps, httpapi.WitnessEndpoint{URL: srv.URL, VerifierKey: w.VerifierKey()})
 	}
-	policy, err := witness.NewPolicy(node.Keys().LogVerifier, verifiers, len(parties))
-	if err != nil {
-		t.Fatal(err)
-	}
-	col, err := witness.NewCollector(witness.CollectorConfig{Witnesses: clients, Quorum: len(parties), Source: node, Witnessed: node.SetWitnessed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := col.Run(ctx); err != nil && ctx.Err() == nil {
-			t.Errorf("witness collector stopped: %v", err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return &httpapi.Witnesses{Policy: policy, Keys: keys, Collector: col}, switches
+	return ledgertest.RunWitnessing(t, node, eps, 0), switches
 }
