@@ -125,7 +125,7 @@ func TestOpenAPI(t *testing.T) {
 	}
 	want := []string{
 		"POST /v1/events", "GET /v1/events/{id}", "GET /v1/events/{id}/proof", "GET /v1/checkpoint",
-		"GET /v1/proofs/consistency", "GET /v1/log/entries", "GET /v1/log/rejections", "GET /v1/parties",
+		"GET /v1/witnesses", "GET /v1/proofs/consistency", "GET /v1/log/entries", "GET /v1/log/rejections", "GET /v1/parties",
 		"GET /v1/parties/{id}", "GET /v1/parties/{id}/head", "GET /v1/parties/{id}/events", "GET /v1/network",
 		"GET /v1/state", "GET /v1/subscribe", "GET /v1/openapi.json", "GET /",
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger"
@@ -47,6 +48,7 @@ var (
 	typeDecimal = reflect.TypeFor[events.Decimal]()
 	typeHash    = reflect.TypeFor[events.Hash]()
 	typeRaw     = reflect.TypeFor[json.RawMessage]()
+	typeTime    = reflect.TypeFor[time.Time]()
 )
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
@@ -62,6 +64,8 @@ func (g *schemaGen) of(t reflect.Type) obj {
 		return obj{"type": "string", "pattern": "^[0-9a-f]{64}$"}
 	case typeRaw:
 		return obj{}
+	case typeTime:
+		return obj{"type": "string", "format": "date-time"}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -179,9 +183,11 @@ func problems(statuses ...string) obj {
 	return out
 }
 
-func merge(a, b obj) obj {
-	for k, v := range b {
-		a[k] = v
+func merge(a obj, more ...obj) obj {
+	for _, b := range more {
+		for k, v := range b {
+			a[k] = v
+		}
 	}
 	return a
 }
@@ -222,12 +228,20 @@ func buildOpenAPI() []byte {
 		}},
 		"/v1/events/{id}/proof": {"get": {
 			summary: "An event's inclusion proof (C2SP tlog-proof)", params: []any{eventID,
-				queryParam("size", "tree size of the checkpoint to prove against (default: the latest)", index)},
-			responses: merge(obj{"200": ok("tlog-proof with the entry in extra", textContent("c2sp.org/tlog-proof@v1"))}, problems("400", "404", "503")),
+				queryParam("size", "tree size of the checkpoint to prove against (default: the latest)", index),
+				queryParam("witnessed", "1: prove against the newest witnessed checkpoint, with its cosignature lines (docs/SPEC.md §10.5)", obj{"type": "string", "enum": []string{"1", "true"}})},
+			responses: merge(obj{"200": ok("tlog-proof with the entry in extra", textContent("c2sp.org/tlog-proof@v1"))}, problems("400", "404", "503"),
+				obj{"409": obj{"description": "witnessed=1: no witnessed checkpoint covers the event yet (code not_witnessed, with index)", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}}),
 		}},
 		"/v1/checkpoint": {"get": {
-			summary:   "The latest signed checkpoint",
-			responses: obj{"200": ok("C2SP signed-note checkpoint", textContent("signed note"))},
+			summary:     "The latest checkpoint: witnessed when the node has witnesses",
+			description: "Without witnesses, the latest log-signed checkpoint. With witnesses, the newest checkpoint cosigned by a quorum of them (503 not_witnessed with Retry-After while there is none); latest=1 gives the latest log-signed one (docs/SPEC.md §10.5).",
+			params:      []any{queryParam("latest", "1: the latest log-signed checkpoint even when the node has witnesses", obj{"type": "string", "enum": []string{"1", "true"}})},
+			responses:   merge(obj{"200": ok("C2SP signed-note checkpoint, with cosignature lines when witnessed", textContent("signed note"))}, problems("503")),
+		}},
+		"/v1/witnesses": {"get": {
+			summary:   "The node's witnesses, its quorum and its newest witnessed checkpoint",
+			responses: merge(obj{"200": ok("witness status", jsonContent(s(httpapi.WitnessesResponse{})))}, problems("404")),
 		}},
 		"/v1/proofs/consistency": {"get": {
 			summary:   "RFC 6962 consistency proof between two tree sizes",
