@@ -156,6 +156,7 @@ func (l *testLog) text(t testing.TB, n uint64) string {
 // proof returns the RFC 6962 consistency proof from size from to size to.
 func (l *testLog) proof(t testing.TB, from, to uint64) [][32]byte {
 	t.Helper()
+	l.grow(t, to)
 	p, err := l.consistency(from, to)
 	if err != nil {
 		t.Fatal(err)
@@ -326,4 +327,30 @@ func TestTestLog(t *testing.T) {
 	if fork.root(t, 5) != l.root(t, 5) || fork.root(t, 6) == l.root(t, 6) {
 		t.Errorf("fork: want the same root at 5 and another at 6")
 	}
+}
+
+// flipSignature returns signed with one bit of the signature in its i-th signature
+// line flipped (counting from 0; negative counts from the end); offset counts bytes
+// from the end of the decoded signature (0 is the last byte). The key hash is left
+// alone, so the line still names the same key.
+func flipSignature(t testing.TB, signed []byte, i, offset int) []byte {
+	t.Helper()
+	text, sigs, ok := bytes.Cut(signed, []byte("\n\n"))
+	if !ok {
+		t.Fatal("not a signed note")
+	}
+	lines := strings.SplitAfter(string(sigs), "\n")
+	lines = lines[:len(lines)-1] // after the last "\n"
+	if i < 0 {
+		i += len(lines)
+	}
+	prefix, b64, _ := strings.Cut(strings.TrimSuffix(lines[i], "\n"), " ")
+	name, b64, _ := strings.Cut(b64, " ")
+	sig, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(sig) <= 4+offset {
+		t.Fatalf("signature line %q", lines[i])
+	}
+	sig[len(sig)-1-offset] ^= 1
+	lines[i] = prefix + " " + name + " " + base64.StdEncoding.EncodeToString(sig) + "\n"
+	return append(append(bytes.Clone(text), "\n\n"...), strings.Join(lines, "")...)
 }

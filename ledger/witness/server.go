@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -84,11 +85,28 @@ func Open(cfg Config) (*Witness, error) {
 		}
 		logs[v.Name()] = append(logs[v.Name()], v)
 	}
-	db, err := pebble.Open(filepath.Join(cfg.Dir, "state"), &pebble.Options{FormatMajorVersion: pebble.FormatNewest})
+	db, err := pebble.Open(filepath.Join(cfg.Dir, "state"), &pebble.Options{FormatMajorVersion: pebble.FormatNewest, Logger: pebbleLogger{lg}})
 	if err != nil {
 		return nil, fmt.Errorf("witness state: %w", err)
 	}
 	return &Witness{signer: signer, logs: logs, lg: lg, db: db}, nil
+}
+
+// pebbleLogger sends Pebble's lines to the witness's logger (its chatty info lines at
+// debug level) instead of the standard logger, Pebble's default.
+type pebbleLogger struct{ lg *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.lg.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.lg.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.lg.Error(fmt.Sprintf(format, args...), "component", "pebble", "fatal", true)
+	os.Exit(1)
 }
 
 // Close closes the state store.
