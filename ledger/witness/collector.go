@@ -52,7 +52,7 @@ type Collector struct {
 	cfg CollectorConfig
 	lg  *slog.Logger
 
-	mu      sync.Mutex     // guards each witness's status fields below
+	mu      sync.Mutex // guards each witness's status fields below
 	states  []*witnessState
 	lastPub uint64 // size of the last checkpoint handed to Witnessed
 }
@@ -182,12 +182,17 @@ func (c *Collector) Run(ctx context.Context) error {
 }
 
 // untilNextAttempt is how long until the first backing-off witness may be asked again.
+// Witnesses that are not backing off do not count: they were just asked, and asking
+// them again before a failed one may be retried cannot reach the quorum.
 func (c *Collector) untilNextAttempt() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d := c.cfg.MaxBackoff
 	now := time.Now()
 	for _, s := range c.states {
+		if !s.nextAttempt.After(now) {
+			continue
+		}
 		if w := s.nextAttempt.Sub(now); w < d {
 			d = w
 		}
