@@ -105,7 +105,7 @@ func TestParseVerifierKeyErrors(t *testing.T) {
 		name, vkey, want string
 	}{
 		{"wrong key hash", name + "+" + otherHash + "+" + key64, "key hash " + otherHash + " does not match the name and key"},
-		{"upper-case hash", name + "+" + strings.ToUpper(hash) + "+" + key64, "key hash is not 8 lower-case hex digits"},
+		{"upper-case hash", name + "+" + "A" + hash[1:] + "+" + key64, "key hash is not 8 lower-case hex digits"},
 		{"type byte 0x01", name + "+" + hash + "+" + base64.StdEncoding.EncodeToString(type1), "key is not an Ed25519 cosignature/v1 key (want 33 bytes starting 0x04, got 33 bytes)"},
 		{"log key (type 0x01)", logVkey, "key is not an Ed25519 cosignature/v1 key"},
 		{"short key", name + "+" + hash + "+" + base64.StdEncoding.EncodeToString(key[:32]), "got 32 bytes"},
