@@ -34,7 +34,9 @@ const torchwoodVersion = "v0.9.0"
 // filippo.io/torchwood, against this package's client, collector and policy: it
 // builds litewitness and witnessctl with the go command, holds the witness key in a
 // dedicated ssh-agent, registers the test log with witnessctl, and checks that its
-// cosignatures satisfy our Policy and that it refuses a split view.
+// cosignatures satisfy our Policy and that it refuses a split view. A small program
+// built against torchwood (in a module of its own) verifies the cosignatures of both
+// litewitness and our witness with torchwood's cosignature/v1 verifier.
 //
 // It is skipped with -short, when go is not on PATH, and when the build fails
 // because the module proxy cannot be reached, or ssh-agent, ssh-add or ssh-keygen
@@ -60,6 +62,7 @@ func TestLitewitnessInterop(t *testing.T) {
 	defer cancel()
 
 	bin := buildLitewitness(t, ctx, goCmd, ci)
+	verifier := buildTorchwoodVerifier(t, ctx, goCmd, ci)
 	dir := t.TempDir()
 
 	// A dedicated ssh-agent holding a new Ed25519 key.
@@ -135,6 +138,30 @@ func TestLitewitnessInterop(t *testing.T) {
 			t.Fatalf("size %d: no checkpoint cosigned by litewitness and w1: %v\nstatus %+v\n%s", size, err, c.Status(), lwLog)
 		}
 	}
+	// torchwood, as an outside library, verifies the note the collector handed on:
+	// the log's signature and both cosignatures (ours and litewitness's).
+	torchwoodChecked := false
+	for _, p := range rec.all() {
+		if p.size != 10 {
+			continue
+		}
+		if r, err := pol2.Check(p.signed); err != nil || len(r.Cosigned) != 2 {
+			continue
+		}
+		notePath := filepath.Join(dir, "witnessed-10")
+		if err := os.WriteFile(notePath, p.signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, ctx, nil, verifier, notePath, log.vkey, vkey, ours.w.VerifierKey())
+		if want := "verified example.com/interop-log litewitness.example.org w1.example.org\n"; out != want {
+			t.Errorf("torchwood verifier said %q, want %q", out, want)
+		}
+		torchwoodChecked = true
+		break
+	}
+	if !torchwoodChecked {
+		t.Error("no note of size 10 with both cosignatures for torchwood to verify")
+	}
 	if st := c.Status()[0]; st.Failures != 0 || st.CosignedSize != 10 {
 		t.Errorf("collector's view of litewitness: %+v", st)
 	}
@@ -201,6 +228,91 @@ func buildLitewitness(t *testing.T, ctx context.Context, goCmd string, ci bool) 
 		t.Fatalf("go install litewitness %s: %v\n%s", torchwoodVersion, err, out)
 	}
 	return bin
+}
+
+// torchwoodVerifierSource is a program that opens a signed note with torchwood's
+// cosignature/v1 verifier: note.Open with the log's Ed25519 key and each witness's
+// cosignature key, all of which must have signed.
+const torchwoodVerifierSource = `package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// usage: torchwood-verify <signed note file> <log vkey> <witness vkey>...
+func main() {
+	b, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fail(err)
+	}
+	log, err := note.NewVerifier(os.Args[2])
+	if err != nil {
+		fail(err)
+	}
+	vs := []note.Verifier{log}
+	for _, k := range os.Args[3:] {
+		v, err := torchwood.NewCosignatureVerifier(k)
+		if err != nil {
+			fail(err)
+		}
+		vs = append(vs, v)
+	}
+	n, err := note.Open(b, note.VerifierList(vs...))
+	if err != nil {
+		fail(err)
+	}
+	if len(n.Sigs) != len(vs) {
+		fail(fmt.Errorf("%d of %d keys signed", len(n.Sigs), len(vs)))
+	}
+	var names []string
+	for _, s := range n.Sigs {
+		if s.Name != log.Name() {
+			if _, err := torchwood.CosignatureTimestamp(s); err != nil {
+				fail(err)
+			}
+		}
+		names = append(names, s.Name)
+	}
+	fmt.Println("verified " + strings.Join(names, " "))
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+`
+
+// buildTorchwoodVerifier builds torchwoodVerifierSource in a module of its own, so
+// that torchwood is not a dependency of this one.
+func buildTorchwoodVerifier(t *testing.T, ctx context.Context, goCmd string, ci bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	gomod := "module torchwoodverify\n\ngo 1.24\n\nrequire filippo.io/torchwood " + torchwoodVersion + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(torchwoodVerifierSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "torchwood-verify")
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	start := time.Now()
+	b, err := cmd.CombinedOutput()
+	t.Logf("go build of the torchwood verifier: %v", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		if !ci && ctx.Err() == nil && networkUnreachable(b) {
+			t.Skipf("cannot build the torchwood verifier, the module proxy is unreachable: %v\n%s", err, b)
+		}
+		t.Fatalf("go build of the torchwood verifier: %v\n%s", err, b)
+	}
+	return out
 }
 
 // networkUnreachable reports whether go command output says it could not download.

@@ -42,8 +42,9 @@ func checkCosigned(t *testing.T, w *witness.Witness, log *testLog, n uint64, res
 		t.Errorf("size %d: Policy.Check = %+v", n, r)
 	}
 	// An outside verifier: transparency-dev/formats' cosignature/v1 verifier.
-	// (filippo.io/torchwood v0.9.0 as a test dependency would upgrade x/exp, xxhash and
-	// go-internal in the node's own build, so it is not used here.)
+	// (filippo.io/torchwood v0.9.0 as a dependency of this module would upgrade
+	// golang.org/x/exp, cespare/xxhash and rogpeppe/go-internal in the node's own
+	// build; TestLitewitnessInterop runs torchwood's verifier from a module of its own.)
 	tdv, err := tdnote.NewVerifierForCosignatureV1(w.VerifierKey())
 	if err != nil {
 		t.Fatal(err)
