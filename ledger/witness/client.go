@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/climateledger/climateledger/ledger/proof"
 )
 
 // Client asks one witness for cosignatures over C2SP tlog-witness. Safe for
@@ -67,7 +69,8 @@ func (c *Client) AddCheckpoint(ctx context.Context, req *Request) ([]byte, error
 		if err != nil || !bytes.HasSuffix(body, []byte("\n")) {
 			return nil, &StatusError{URL: c.URL, Status: resp.StatusCode, Body: "malformed size: " + firstLine(body)}
 		}
-		return nil, &ConflictError{Size: size, Old: req.OldSize}
+		cp, _ := proof.PeekCheckpoint(req.Checkpoint) // for the origin in messages
+		return nil, &ConflictError{Origin: cp.Origin, Size: size, Old: req.OldSize}
 	case resp.StatusCode != http.StatusOK:
 		return nil, &StatusError{URL: c.URL, Status: resp.StatusCode, Body: firstLine(body)}
 	}

@@ -182,6 +182,8 @@ func (c *Collector) Run(ctx context.Context) error {
 }
 
 // untilNextAttempt is how long until the first backing-off witness may be asked again.
+// Witnesses that are not backing off do not count: they were just asked, and asking
+// them again before a failed one may be retried cannot reach the quorum.
 func (c *Collector) untilNextAttempt() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -3,6 +3,7 @@ package witness
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -96,6 +97,16 @@ func ParseRequest(b []byte) (*Request, error) {
 		r.Proof = append(r.Proof, h)
 	}
 	if _, err := proof.PeekCheckpoint(rest); err != nil {
+		// Report the request line: the checkpoint starts on the line after the empty
+		// one, and a body error's line counts from there.
+		line++
+		var fe *proof.FormatError
+		if errors.As(err, &fe) {
+			if fe.Line > 0 {
+				line += fe.Line - 1
+			}
+			return bad("%s: %s", fe.Format, fe.Msg)
+		}
 		return bad("checkpoint: %v", err)
 	}
 	r.Checkpoint = bytes.Clone(rest)

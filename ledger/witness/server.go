@@ -79,10 +79,20 @@ func Open(cfg Config) (*Witness, error) {
 		return nil, fmt.Errorf("witness key: %w", err)
 	}
 	logs := map[string][]note.Verifier{}
+	seen := map[string]bool{}
 	for _, v := range cfg.Logs {
+		if v == nil {
+			return nil, errors.New("witness: a log key is nil")
+		}
 		if v.Name() == signer.Name() {
 			return nil, fmt.Errorf("witness: log key %s has the witness's own name", KeyID(v))
 		}
+		// note.VerifierList finds no key at all for a name and hash given twice, so
+		// every checkpoint of that log would be refused (403).
+		if seen[KeyID(v)] {
+			return nil, fmt.Errorf("witness: log key %s is given twice", KeyID(v))
+		}
+		seen[KeyID(v)] = true
 		logs[v.Name()] = append(logs[v.Name()], v)
 	}
 	db, err := pebble.Open(filepath.Join(cfg.Dir, "state"), &pebble.Options{FormatMajorVersion: pebble.FormatNewest, Logger: pebbleslog.Logger{L: lg}})
