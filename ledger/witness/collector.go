@@ -39,6 +39,11 @@ type CollectorConfig struct {
 	Timeout time.Duration
 	// MaxBackoff bounds the wait before a failing witness is asked again; default 30s.
 	MaxBackoff time.Duration
+	// MinInterval is the least time between the starts of two rounds; default 100ms.
+	// Under load the log grows with every receipt: this bounds each witness's work
+	// (one synced write per request) to 1/MinInterval requests a second for this log,
+	// while the newest checkpoint is still witnessed within about MinInterval.
+	MinInterval time.Duration
 	// Logger receives a line per failure and recovery; nil discards.
 	Logger *slog.Logger
 }
@@ -119,6 +124,9 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
+	if cfg.MinInterval == 0 {
+		cfg.MinInterval = 100 * time.Millisecond
+	}
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
@@ -150,12 +158,20 @@ func (c *Collector) Status() []WitnessStatus {
 // not grow.
 func (c *Collector) Run(ctx context.Context) error {
 	var (
-		cp      []byte
-		size    uint64
-		after   uint64
-		retryIn time.Duration
+		cp        []byte
+		size      uint64
+		after     uint64
+		retryIn   time.Duration
+		lastRound time.Time
 	)
 	for {
+		if wait := time.Until(lastRound.Add(c.cfg.MinInterval)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
 		wctx, cancel := ctx, context.CancelFunc(func() {})
 		if retryIn > 0 {
 			wctx, cancel = context.WithTimeout(ctx, retryIn)
@@ -173,6 +189,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			return fmt.Errorf("witness collector: wait for a checkpoint: %w", err)
 		}
 		after = size
+		lastRound = time.Now()
 		if c.round(ctx, cp, size) {
 			retryIn = 0
 		} else {

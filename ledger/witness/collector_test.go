@@ -401,3 +401,33 @@ func TestNewCollectorErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectorMinInterval: a log that grows every millisecond costs each witness at
+// most one request per MinInterval, and the newest checkpoint is still witnessed.
+func TestCollectorMinInterval(t *testing.T) {
+	log := newTestLog(t, "example.com/log")
+	w1 := newTestWitness(t, "w1.example.org", log)
+	src := newTestSource(t, log, 1)
+	var rec recorder
+	startCollector(t, witness.CollectorConfig{
+		Witnesses: []*witness.Client{w1.client}, Quorum: 1, Source: src, Witnessed: rec.witnessed,
+		MinInterval: 200 * time.Millisecond,
+	})
+	pol := newPolicy(t, log, 1, w1)
+	rec.waitPublished(t, pol, 1)
+	start, before := time.Now(), w1.sw.requests.Load()
+	size := uint64(1)
+	for time.Since(start) < time.Second {
+		size++
+		src.publish(t, size)
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	rec.waitPublished(t, pol, size)
+	// Rounds start at least 200 ms apart: at most elapsed/200ms + 2 of them (the one
+	// under way at the start and the one for the last size), each one request (or two
+	// after a 409, which cannot happen here).
+	if got, most := w1.sw.requests.Load()-before, int64(elapsed/(200*time.Millisecond))+2; got > most || got < 2 {
+		t.Errorf("the witness got %d requests while the log grew for %v (%d sizes), want 2 to %d", got, elapsed.Round(time.Millisecond), size-1, most)
+	}
+}
