@@ -173,7 +173,10 @@ func TestNodeVerifierWitnesses(t *testing.T) {
 			}
 		}
 		t.Logf("quorum %d: %d mutants, %d disagreements; Go verdicts %v", quorum, len(mutants), bad, counts)
-		if quorum == 2 && (counts["ok"] == 0 || counts["bad_cosignature"] == 0 || counts["malformed"] == 0 || counts["log_bad_signature"] == 0 || counts["quorum"] == 0) {
+		// No "ok" is required of the mutants: whether any single-byte change leaves a
+		// valid note depends on the random signatures (a changed padding-adjacent base64
+		// digit can decode to the same bytes); the named cases cover "ok".
+		if quorum == 2 && (counts["bad_cosignature"] == 0 || counts["malformed"] == 0 || counts["log_bad_signature"] == 0 || counts["quorum"] == 0) {
 			t.Errorf("the mutants do not reach every verdict: %v", counts)
 		}
 	}
