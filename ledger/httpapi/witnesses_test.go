@@ -258,6 +258,9 @@ func TestWitnessedProofNotYetCovered(t *testing.T) {
 		return resp.StatusCode, resp.Header.Get("Retry-After"), p
 	}
 	status, retry, p := problem(srv.URL + "/v1/events/" + rc.ID + "/proof?witnessed=1")
+	if retry != "" {
+		t.Errorf("proof?witnessed=1: Retry-After %q on a 409", retry)
+	}
 	if status != http.StatusConflict || p.Code != httpapi.CodeNotWitnessed || p.Index == nil || *p.Index != rc.Index ||
 		p.Detail != fmt.Sprintf("entry %d is not yet covered by a witnessed checkpoint (the newest covers 0 entries); try again in a few seconds", rc.Index) {
 		t.Errorf("proof?witnessed=1 before any witnessing: %d %+v", status, p)

@@ -102,7 +102,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		errs = append(errs, fmt.Errorf("quorum %d is not between 1 and the %d witnesses", cfg.Quorum, len(cfg.Witnesses)))
 	}
 	if cfg.Source == nil || cfg.Witnessed == nil {
-		errs = append(errs, errors.New("Source and Witnessed are required"))
+		errs = append(errs, errors.New("a Source and a Witnessed function are required"))
 	}
 	seen := map[string]bool{}
 	for _, w := range cfg.Witnesses {

@@ -383,10 +383,10 @@ func TestNewCollectorErrors(t *testing.T) {
 		cfg  witness.CollectorConfig
 		want []string
 	}{
-		{"empty", witness.CollectorConfig{}, []string{"no witnesses", "quorum 0 is not between 1 and the 0 witnesses", "Source and Witnessed are required"}},
+		{"empty", witness.CollectorConfig{}, []string{"no witnesses", "quorum 0 is not between 1 and the 0 witnesses", "a Source and a Witnessed function are required"}},
 		{"quorum above n", witness.CollectorConfig{Witnesses: []*witness.Client{w1.client}, Quorum: 2, Source: src, Witnessed: rec.witnessed}, []string{"quorum 2 is not between 1 and the 1 witnesses"}},
 		{"twice", witness.CollectorConfig{Witnesses: []*witness.Client{w1.client, {URL: "http://x", Verifier: w1.v}}, Quorum: 1, Source: src, Witnessed: rec.witnessed}, []string{"witness key " + witness.KeyID(w1.v) + " is given twice"}},
-		{"no key", witness.CollectorConfig{Witnesses: []*witness.Client{{URL: "http://x"}}, Quorum: 1, Source: src}, []string{"witness http://x has no key", "Source and Witnessed are required"}},
+		{"no key", witness.CollectorConfig{Witnesses: []*witness.Client{{URL: "http://x"}}, Quorum: 1, Source: src}, []string{"witness http://x has no key", "a Source and a Witnessed function are required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := witness.NewCollector(tc.cfg)
