@@ -32,6 +32,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeBodyJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzFormats$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/proof -run '^$$' -fuzz '^FuzzParseTLogProof$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./ledger/witness -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./ledger/witness -run '^$$' -fuzz '^FuzzAddCheckpointHTTP$$' -fuzztime $(FUZZTIME)
 
 bench: ## run the benchmarks (compare ratios, quote medians)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 5 $(PKGS)
