@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -276,19 +275,8 @@ func printStats(w io.Writer, r *audit.Report) {
 
 // peakRSS reads VmHWM from /proc/self/status (Linux); "unknown" elsewhere.
 func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			var kb int64
-			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
-				return fmt.Sprintf("%.1f MiB (VmHWM)", float64(kb)/1024)
-			}
-		}
+	if mib, ok := peakRSSMiB(); ok {
+		return fmt.Sprintf("%.1f MiB (VmHWM)", mib)
 	}
 	return "unknown"
 }
