@@ -149,7 +149,7 @@ func CosignedSummary(cosigned []CosignatureReport, missing []string, quorum int)
 		s += fmt.Sprintf(" (%d cosignatures, %d required", len(cosigned), quorum)
 	}
 	if len(missing) > 0 {
-		s += "; missing " + joinAnd(missing)
+		s += "; missing " + witness.JoinAnd(missing)
 	}
 	return s + ")"
 }
@@ -177,19 +177,9 @@ func WitnessFailure(res *witness.Result, err error) string {
 	var qe *witness.QuorumError
 	if errors.As(err, &qe) && res != nil {
 		return fmt.Sprintf("the checkpoint of size %d has %d of the %d required witness cosignatures: cosigned by %s; missing %s",
-			qe.Size, len(res.Cosigned), res.Quorum, cosignedList(Cosignatures(res.Cosigned)), joinAnd(res.Missing))
+			qe.Size, len(res.Cosigned), res.Quorum, cosignedList(Cosignatures(res.Cosigned)), witness.JoinAnd(res.Missing))
 	}
 	return err.Error()
-}
-
-func joinAnd(s []string) string {
-	switch len(s) {
-	case 0:
-		return "none"
-	case 1:
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // checkWitnesses applies the witness policy to the checkpoint whose log signature

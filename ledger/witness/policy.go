@@ -96,18 +96,19 @@ func (r *Result) Summary() string {
 	for i, c := range r.Cosigned {
 		names[i] = c.Witness
 	}
-	s := "cosigned by " + joinAnd(names)
+	s := "cosigned by " + JoinAnd(names)
 	if len(names) == 0 {
 		s = "cosigned by no witness"
 	}
 	s += fmt.Sprintf(" (%d of %d required", len(r.Cosigned), r.Quorum)
 	if len(r.Missing) > 0 {
-		s += "; missing " + joinAnd(r.Missing)
+		s += "; missing " + JoinAnd(r.Missing)
 	}
 	return s + ")"
 }
 
-func joinAnd(s []string) string {
+// JoinAnd joins names for a sentence: "none", "a", "a and b", "a, b and c".
+func JoinAnd(s []string) string {
 	switch len(s) {
 	case 0:
 		return "none"
@@ -132,10 +133,10 @@ type QuorumError struct {
 func (e *QuorumError) Error() string {
 	signed := "none"
 	if len(e.Signed) > 0 {
-		signed = joinAnd(e.Signed)
+		signed = JoinAnd(e.Signed)
 	}
 	return fmt.Sprintf("checkpoint of size %d has %d of the %d required witness cosignatures: cosigned by %s; missing %s",
-		e.Size, len(e.Signed), e.Want, signed, joinAnd(e.Missing))
+		e.Size, len(e.Signed), e.Want, signed, JoinAnd(e.Missing))
 }
 
 // Is reports whether target is ErrQuorum.
