@@ -149,17 +149,19 @@ func TestDashboard(t *testing.T) {
 		"the base anchor":    `svg.chart .anchor-base`,
 		"the year-set mark":  `svg.chart .anchor-set`,
 		"the target marker":  `svg.chart .target-mark`,
-		"a verify link":      `a.verify[href$="/proof"]`,
+		"a verify link":      `a.verify[href$="/verify"]`,
 		"the progress badge": `#progress .badge[data-status]`,
 	} {
 		if !js[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)`, sel)) {
 			t.Errorf("California's view has no %s (%s)", what, sel)
 		}
 	}
-	// Every inventory point links to its event, and that event is in the ledger.
+	// Every inventory point links to its event's page, and that event is in the ledger.
 	href := js[string](t, ctx, `document.querySelector('svg.chart a.inv-point').getAttribute('href')`)
-	if resp, err := http.Get(s.URL + href); err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("GET %s: %v %v", href, resp, err)
+	if id, ok := strings.CutPrefix(href, "#/e/"); !ok {
+		t.Errorf("a chart point links to %q, want #/e/{id}", href)
+	} else if resp, err := http.Get(s.URL + "/v1/events/" + id); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/events/%s: %v %v", id, resp, err)
 	} else {
 		resp.Body.Close()
 	}
