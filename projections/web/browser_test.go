@@ -382,6 +382,10 @@ func TestDashboardWithoutWitnesses(t *testing.T) {
 	if js[bool](t, ctx, `!!document.querySelector('.error')`) {
 		t.Error("the page shows an error")
 	}
+	// The audit command names the log key, and no witness.
+	logKey, _ := logKeyOf(t, s)
+	want := "climateledger audit --server " + s.URL + " --log-key " + logKey
+	waitFor(t, ctx, "the audit command", fmt.Sprintf(`document.getElementById('audit-cmd').textContent === %q`, want), 5*time.Second)
 }
 
 // utcTime matches a time as the page writes it: "20:31 UTC", after its date when not

@@ -6,8 +6,10 @@
 // /v1/state, /v1/subscribe (server-sent events), /v1/witnesses, /v1/events/{id} with
 // its proofs, /v1/checkpoint and /v1/proofs/consistency.
 //
-// ?lang=en|zh picks the language; ?live=0 turns the live connection off (a static
-// page, for screenshots and for tools that wait until the network is idle).
+// ?lang=en|zh picks the language; ?live=0 turns live updates off (a static page). The
+// page follows the log by polling until the reader first interacts with it, then by
+// server-sent events, so that tools that wait for the network to settle (headless
+// screenshots with --virtual-time-budget) never wait on the stream.
 (function (CL) {
   'use strict';
 
@@ -307,14 +309,28 @@
     navigate(false);
   }
 
-  // startLiveAfterLoad opens the live connection once the page has loaded and drawn
-  // its first view, so that the page's own load never waits on it.
+  // startLiveAfterLoad starts following the log once the page has loaded and drawn
+  // its first view: first by polling the checkpoint (each request ends), and with the
+  // server-sent event stream from the reader's first interaction (pointer, key,
+  // touch, wheel). A stream never ends, so opening it at once would keep a headless
+  // browser that waits for the network to settle (--virtual-time-budget, "screenshot
+  // one-liners") waiting for ever; ?live=0 turns both off.
   let liveStarted = false;
   function startLiveAfterLoad() {
     if (liveStarted || liveOff) return;
-    const go = () => { if (!liveStarted) { liveStarted = true; startLive(); } };
-    if (document.readyState === 'complete') setTimeout(go, 0);
-    else window.addEventListener('load', () => setTimeout(go, 0), { once: true });
+    liveStarted = true;
+    const begin = () => {
+      if (liveState === 'connecting') setLive('polling');
+      ensurePolling();
+      const kinds = ['pointerdown', 'pointermove', 'keydown', 'touchstart', 'wheel'];
+      const upgrade = () => {
+        kinds.forEach((k) => window.removeEventListener(k, upgrade, true));
+        if (!es) startLive();
+      };
+      kinds.forEach((k) => window.addEventListener(k, upgrade, { capture: true, passive: true }));
+    };
+    if (document.readyState === 'complete') setTimeout(begin, 0);
+    else window.addEventListener('load', () => setTimeout(begin, 0), { once: true });
   }
 
   // ---- start ----

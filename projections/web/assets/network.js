@@ -12,7 +12,7 @@
 
   CL.addText({
     en: {
-      'net.empty': 'The log is empty: no jurisdiction has enrolled yet ({n} entries).',
+      'net.empty': 'The log is empty: no jurisdiction has enrolled yet.',
       'net.nojuris': 'No jurisdiction has enrolled yet.',
       'net.others': 'Other targets ({n})',
       'stat.attested': 'with an attested inventory for {from} or later',
@@ -38,7 +38,7 @@
       'cmp.allFour': 'All four'
     },
     zh: {
-      'net.empty': '日志为空：尚无地方政府登记（{n} 条记录）。',
+      'net.empty': '日志为空：尚无地方政府登记。',
       'net.nojuris': '尚无地方政府登记。',
       'net.others': '其他目标（{n}）',
       'stat.attested': '有 {from} 年及以后经核查的清单',
@@ -99,7 +99,7 @@
     append(m, h('p', { class: 'lead' }, t('net.lead')));
     if (!store.parties.length) {
       // Nothing enrolled yet: an empty log is not a filter that matches nothing.
-      append(m, h('p', { class: 'panel empty', id: 'empty-log' }, t('net.empty', { n: store.list ? store.list.index : 0 })));
+      append(m, h('p', { class: 'panel empty', id: 'empty-log' }, t('net.empty')));
       return;
     }
     append(m, h('ul', { class: 'stats', id: 'stats', 'aria-label': t('net.title') }));

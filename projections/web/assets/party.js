@@ -443,7 +443,9 @@
     const inv = CL.progressInventories(pr);
     append(sec, h('div', { class: 'progress' },
       h('p', { class: 'status-line' }, statusBadge(pr ? pr.status : 'not_assessable', od), ' ', inv.length ? provMark(inv, d.attestations) : null),
-      pr ? h('p', { class: 'reason', 'data-code': pr.reason_code || '' }, od ? t('reason.overdue', { ty: pr.target_year, since: od.since }) + ' ' : '', reasonText(pr)) : null,
+      pr ? h('p', { class: 'reason', 'data-code': pr.reason_code || '' }, od && od.since ? t('reason.overdue', { ty: pr.target_year, since: od.since }) : '',
+        // "Too early to judge" no longer holds once the peak year has passed.
+        od && od.since && pr.reason_code === 'before_peak_year' ? null : [od && od.since ? ' ' : '', reasonText(pr)]) : null,
       pr ? h('dl', null,
         figRow(t('progress.base'), pr.base),
         figRow(t('progress.targetLevel'), pr.target),

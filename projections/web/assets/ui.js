@@ -171,11 +171,14 @@
 
   // commitmentMarks returns the marks of the four commitments (targets, inventories,
   // plan, partnership) as the projections judge them, each with its rule as a title.
+  // The text of each mark links to the signed event that shows it (the first of its
+  // evidence; for an inventory too old to count, the latest inventory).
   function commitmentMarks(c, latest) {
     c = c || {};
     const one = (k, text) => {
       const x = c[k] || { met: false, evidence: [] };
-      const m = mark(x.met, text(x));
+      const ev = (x.evidence || [])[0] || (k === 'inventories' ? latest : null);
+      const m = mark(x.met, ev && ev.event_id ? eventLink(ev.event_id, text(x)) : text(x));
       if (x.rule) m.setAttribute('title', x.rule);
       return m;
     };
@@ -219,7 +222,7 @@
   // attestation".
   function attestationText(a) {
     const who = CL.name(store.byID.get(a.verifier)) || a.verifier;
-    const vars = { who: who, assurance: t('assurance.' + a.assurance) };
+    const vars = { who: who, assurance: t('assur.' + a.assurance) };
     if (a.opinion === 'unmodified') return t('prov.attested', vars);
     if (a.opinion === 'modified') return t('prov.qualified', vars);
     if (a.opinion === 'adverse') return t('prov.adverse', vars);
