@@ -66,7 +66,7 @@
       'field.opinion': 'Opinion', 'field.summary': 'Summary', 'field.event_id': 'Event', 'field.gpc_ref': 'GPC reference', 'field.scope': 'Scope',
       'field.gas': 'Gas', 'field.tco2e': 'tCO\u2082e', 'field.notation': 'Notation key',
       'v.button': 'Verify in your browser',
-      'v.buttonLead': 'checks the signatures and the proof here, with your browser\u2019s own cryptography; nothing is trusted from this page\u2019s code but the arithmetic.',
+      'v.buttonLead': 'checks the signatures and the proof here, with your browser\u2019s own cryptography (WebCrypto).',
       'v.keys': 'Keys used to check',
       'v.logKey': 'Log key (compare it with the key the log\u2019s operator publishes)',
       'v.logKeyLead': 'Taken from the log\u2019s first (genesis) event. Paste another key to check against it instead.',
@@ -96,7 +96,7 @@
       'v.provesText': 'the keys shown signed exactly this content, and it is in the public log at this index, in a checkpoint that the log key signed (and the witnesses cosigned, when shown): the operator cannot later change or remove it without that showing.',
       'v.failText': 'nothing: the bytes served do not match what they claim. The check named above failed.',
       'v.notProves': 'What it does not prove:',
-      'v.notProvesText': 'that the figures are true or complete (they are what the signer reported: self-reported unless attested); that the keys shown are the right ones (compare the log key and witness keys with those published elsewhere); or that every rule of the ledger holds (which keys were valid when, retractions): climateledger audit replays the whole log.'
+      'v.notProvesText': 'that the figures are true or complete (they are what the signer reported: self-reported unless attested); that the keys shown are the right ones (compare the log key and witness keys with those published elsewhere); or that every rule of the ledger holds (which keys were valid when, retractions): climateledger audit replays the whole log. And this page\u2019s code comes from the same server: for a check that does not depend on it, run climateledger verify-proof on the downloaded proof.'
     },
     zh: {
       'ev.notfound': '账本中没有事件 {id}。',
@@ -152,7 +152,7 @@
       'field.opinion': '意见', 'field.summary': '摘要', 'field.event_id': '事件', 'field.gpc_ref': 'GPC 编号', 'field.scope': '范围',
       'field.gas': '气体', 'field.tco2e': '吨CO\u2082e', 'field.notation': '注释代码',
       'v.button': '在浏览器中验证',
-      'v.buttonLead': '在此用您浏览器自带的密码学功能核验签名和证明；除了计算本身，不信任本页代码的任何内容。',
+      'v.buttonLead': '在此用您浏览器自带的密码学功能（WebCrypto）核验签名和证明。',
       'v.keys': '用于核验的密钥',
       'v.logKey': '日志密钥（请与日志运营方公布的密钥比对）',
       'v.logKeyLead': '取自日志的第一个（创世）事件。粘贴另一个密钥即可改用它来核验。',
@@ -182,7 +182,7 @@
       'v.provesText': '所示密钥签署了恰好这些内容，并且它在公开日志的这个位置，包含在由日志密钥签名（如显示，还经见证方共同签署）的检查点中：运营方以后无法在不留痕迹的情况下修改或删除它。',
       'v.failText': '什么也没有证明：服务器提供的字节与其声称的不符。上面指出的检查失败了。',
       'v.notProves': '这不能证明：',
-      'v.notProvesText': '数据真实或完整（它们是签名方报告的内容：除非经过核查，否则为自行报告）；所示密钥就是正确的密钥（请将日志密钥和见证方密钥与其他地方公布的密钥比对）；或账本的每条规则都得到遵守（哪些密钥在何时有效、撤销等）：climateledger audit 会重放整个日志。'
+      'v.notProvesText': '数据真实或完整（它们是签名方报告的内容：除非经过核查，否则为自行报告）；所示密钥就是正确的密钥（请将日志密钥和见证方密钥与其他地方公布的密钥比对）；或账本的每条规则都得到遵守（哪些密钥在何时有效、撤销等）：climateledger audit 会重放整个日志。此外，本页代码来自同一服务器：若要不依赖它进行核验，请对下载的证明运行 climateledger verify-proof。'
     }
   });
 

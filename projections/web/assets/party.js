@@ -35,7 +35,9 @@
       'audit.summary': 'For auditors: the rule, formulas and exact fractions',
       'audit.reason': 'Reason',
       'audit.note': 'Note',
-      'att.notAttestation': 'not an attestation'
+      'att.notAttestation': 'not an attestation',
+      'progress.srcInventory': '{year} inventory',
+      'progress.srcTarget': 'target'
     },
     zh: {
       'chart.noinv': '尚未报告温室气体清单，没有可绘制的排放序列。',
@@ -62,7 +64,9 @@
       'audit.summary': '供审计人员参考：规则、公式和精确分数',
       'audit.reason': '原因',
       'audit.note': '说明',
-      'att.notAttestation': '不是核查证明'
+      'att.notAttestation': '不是核查证明',
+      'progress.srcInventory': '{year} 年清单',
+      'progress.srcTarget': '目标'
     }
   });
 
@@ -450,7 +454,7 @@
         figRow(t('progress.base'), pr.base),
         figRow(t('progress.targetLevel'), pr.target),
         figRow(t('progress.latest'), pr.latest),
-        pr.achieved_pct ? [h('dt', null, t('progress.achieved')), h('dd', null, pct(pr.achieved_pct.value), ' ', sourcesLinks(pr.achieved_pct.sources))] : null) : null,
+        pr.achieved_pct ? [h('dt', null, t('progress.achieved')), h('dd', null, t('progress.achievedOf', { pct: pct(pr.achieved_pct.value) }), ' ', sourcesLinks(pr.achieved_pct.sources, d))] : null) : null,
       pr ? auditorDetails(pr) : null));
     return sec;
   }
@@ -501,9 +505,17 @@
     return [h('dt', null, label), h('dd', null, src ? eventLink(src.event_id, text) : h('span', { title: f.formula || '' }, text))];
   }
 
-  function sourcesLinks(refs) {
+  // sourcesLinks links the events a figure comes from, each named by what it is: "2019
+  // inventory", "target".
+  function sourcesLinks(refs, d) {
     if (!refs || !refs.length) return null;
-    return h('span', { class: 'small' }, '(', refs.map((r, i) => [i ? ', ' : '', eventLink(r.event_id, '#' + r.index)]), ')');
+    const what = (r) => {
+      const inv = d && d.inventories.find((x) => x.event.event_id === r.event_id);
+      if (inv) return t('progress.srcInventory', { year: inv.year });
+      if (d && d.targets.some((x) => x.revisions.some((v) => v.event.event_id === r.event_id))) return t('progress.srcTarget');
+      return '#' + r.index;
+    };
+    return h('span', { class: 'small' }, '(', refs.map((r, i) => [i ? ', ' : '', eventLink(r.event_id, what(r))]), ')');
   }
 
   function sectorSection(d) {
@@ -539,7 +551,7 @@
       append(sec, h('p', { class: 'empty' }, t('none.targets')));
       return sec;
     }
-    append(sec, h('div', { class: 'cards' }, d.targets.map((tg) => targetCard(tg))));
+    append(sec, h('div', { class: 'cards' }, d.targets.map((tg) => targetCard(tg, d))));
     append(sec, downloads('targets-' + d.party.id, ['party', 'target_id', 'title', 'type', 'state', 'target_year', 'status', 'reason_code', 'reason', 'event_id', 'index'],
       () => d.targets.map((tg) => {
         const cur = tg.current || {};
@@ -552,7 +564,7 @@
     return sec;
   }
 
-  function targetCard(tg) {
+  function targetCard(tg, d) {
     const cur = tg.current;
     const b = tg.body || (tg.revisions.filter((r) => r.set).slice(-1)[0] || {}).set || {};
     const rows = [];
@@ -573,6 +585,7 @@
     return h('article', { class: 'card', 'data-target': tg.id },
       h('h3', null, h('span', null, targetTitle(b, tg.progress)), h('span', { class: 'tag' }, tg.id),
         tg.active ? (tg.progress ? statusBadge(tg.progress.status, CL.overdue(tg.progress)) : null) : h('span', { class: 'tag' }, t('rev.withdrawn'))),
+      tg.active && CL.progressInventories(tg.progress).length ? h('p', { class: 'small status-prov' }, provMark(CL.progressInventories(tg.progress), d.attestations)) : null,
       b.description ? h('p', { class: 'desc' }, b.description) : null,
       h('dl', { class: 'figs' }, rows),
       h('div', { class: 'links' }, eventLink(evID, t('link.event')), verifyLink(evRef, tg.id), docLink(b.source)),
@@ -639,6 +652,9 @@
             h('td', null, a.title), h('td', null, t('sector.' + a.sector)), h('td', null, a.kind), h('td', null, a.status.replace('_', ' ')),
             h('td', null, a.expected_reduction_tco2e_per_year !== undefined ? tonnes(a.expected_reduction_tco2e_per_year) : '–')))))) : h('p', { class: 'empty' }, t('plan.noactions'))));
     }
+    append(sec, downloads('plans-' + d.party.id, ['party', 'plan_id', 'version', 'title', 'adopted', 'horizon_year', 'actions', 'retracted', 'event_id', 'index'],
+      () => [].concat.apply([], d.plans.map((p) => p.versions.map((v) => ({ party: d.party.id, plan_id: p.id, version: v.version, title: v.title, adopted: v.adopted,
+        horizon_year: v.horizon_year, actions: (v.actions || []).length, retracted: !!v.retracted, event_id: v.event.event_id, index: v.event.index }))))));
     return sec;
   }
 
@@ -658,6 +674,9 @@
         h('dt', null, t('ps.submitter')), h('dd', null, partyLink(ps.submitter)),
         h('dt', null, t('ps.signatures')), h('dd', null, t('ps.cosigned', { n: ps.partners.length }))),
       h('div', { class: 'links' }, eventLink(ps.event.event_id, t('link.event')), verifyLink(ps.event, ps.partnership_id), docLink(ps.document, t('link.document')))))));
+    append(sec, downloads('partnerships-' + d.party.id, ['partnership_id', 'partners', 'instrument', 'topics', 'signed', 'submitter', 'retracted', 'event_id', 'index'],
+      () => d.partnerships.map((ps) => ({ partnership_id: ps.partnership_id, partners: ps.partners.join(' '), instrument: ps.instrument, topics: (ps.topics || []).join('; '),
+        signed: ps.signed, submitter: ps.submitter, retracted: !!ps.retracted, event_id: ps.event.event_id, index: ps.event.index }))));
     return sec;
   }
 
@@ -679,6 +698,9 @@
         h('dt', null, t('att.assurance')), h('dd', null, t('assurance.' + a.assurance)),
         h('dt', null, t('att.subject')), h('dd', null, partyLink(a.subject.party), ' · ' + a.subject.type + ' · ', eventLink(a.subject.event_id, '#' + a.subject.index))),
       h('div', { class: 'links' }, eventLink(a.event.event_id, t('link.event')), verifyLink(a.event, t('sec.attestations')))))));
+    append(sec, downloads('attestations-' + d.party.id, ['verifier', 'subject_party', 'subject_type', 'subject_event_id', 'standard', 'assurance', 'opinion', 'is_attestation', 'retracted', 'event_id', 'index'],
+      () => list.map((a) => ({ verifier: a.verifier, subject_party: a.subject.party, subject_type: a.subject.type, subject_event_id: a.subject.event_id, standard: a.standard,
+        assurance: a.assurance, opinion: a.opinion, is_attestation: ['unmodified', 'modified'].includes(a.opinion), retracted: !!a.retracted, event_id: a.event.event_id, index: a.event.index }))));
     return sec;
   }
   // redrawChart fits the open chart to its new width.
