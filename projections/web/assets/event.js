@@ -231,7 +231,7 @@
   };
   const plink = (id) => (id === 'network' ? h('span', null, t('ev.registrar')) : partyLink(id));
 
-  // FIELD_FORMATS format a body member by its name.
+  // fmtValue formats a body member by its name, in the reader's language.
   function fmtValue(k, v, e) {
     if (v === null || v === undefined) return '';
     if (/_tco2e(_per_year)?$/.test(k) || k === 'tco2e') return h('span', { title: tonnes(v) }, k.endsWith('_per_year') ? tonnes(v) : mt(v));

@@ -257,7 +257,7 @@
   // ---- the main target now ----
 
   const TYPES = ['base_year_absolute', 'fixed_level', 'base_year_intensity', 'baseline_scenario', 'trajectory', 'peak', 'net_zero'];
-  const nowYear = () => (CL.today ? CL.today() : new Date()).getFullYear();
+  const nowYear = () => new Date().getFullYear();
   const assessable = (pr) => pr.type !== 'base_year_intensity' && pr.reason_code !== 'no_baseline_figure';
   // mainTarget picks, among progress rows of active targets, the one that matters now
   // in the reader's calendar: an assessable type first; then the earliest target
