@@ -27,6 +27,89 @@ func Statuses() []string {
 		StatusPending, StatusPeakAchieved, StatusPeakMissed, StatusPeakUnconfirmed}
 }
 
+// Reason codes: why a progress status is what it is (Progress.ReasonCode). Each names
+// the ReasonParams it sets.
+const (
+	// ReasonIntensityTarget: not_assessable; an intensity target (IntensityUnit).
+	ReasonIntensityTarget = "intensity_target"
+	// ReasonNoBaselineFigure: not_assessable; a baseline_scenario target without
+	// baseline emissions.
+	ReasonNoBaselineFigure = "no_baseline_figure"
+	// ReasonNoInventory: not_assessable; nothing reported.
+	ReasonNoInventory = "no_inventory"
+	// ReasonMethodMismatch: not_assessable; the inventories of Year (the latest) and
+	// OtherYear differ in GWP or Level (each the two values, latest first, when they
+	// differ).
+	ReasonMethodMismatch = "method_mismatch"
+	// ReasonNoTargetLevel: not_assessable; no absolute target level.
+	ReasonNoTargetLevel = "no_target_level"
+	// ReasonNoPath: not_assessable; neither path can be drawn.
+	ReasonNoPath = "no_path"
+	// ReasonAtOrBelowTarget: achieved; Latest (of Year) ≤ Target (of TargetYear).
+	ReasonAtOrBelowTarget = "at_or_below_target"
+	// ReasonTargetYearPassed: expired_missed; Year ≥ TargetYear and Latest > Target.
+	ReasonTargetYearPassed = "target_year_passed"
+	// ReasonOnPath and ReasonAbovePath: on_track and off_track; Latest (of Year)
+	// compared with Path, the value in Year of the straight path from Anchor
+	// (AnchorYear) to Target (TargetYear).
+	ReasonOnPath    = "on_path"
+	ReasonAbovePath = "above_path"
+	// ReasonBeforePeakYear: pending; the latest inventory (Year) is before PeakYear.
+	ReasonBeforePeakYear = "before_peak_year"
+	// ReasonNothingBeforePeak: peak_unconfirmed; no inventory at or before PeakYear.
+	ReasonNothingBeforePeak = "nothing_before_peak"
+	// ReasonPeakExceeded: peak_missed; the inventory of Year (Latest) is above Max,
+	// the maximum at or before PeakYear (of MaxYear).
+	ReasonPeakExceeded = "peak_exceeded"
+	// ReasonPeakConfirmed and ReasonPeakUnconfirmed: peak_achieved and
+	// peak_unconfirmed; Max (of MaxYear) is at or before PeakYear and LowerAfter
+	// later inventories are lower (2 needed).
+	ReasonPeakConfirmed   = "peak_confirmed"
+	ReasonPeakUnconfirmed = "peak_unconfirmed"
+)
+
+// ReasonCodes returns every reason code.
+func ReasonCodes() []string {
+	return []string{ReasonIntensityTarget, ReasonNoBaselineFigure, ReasonNoInventory, ReasonMethodMismatch, ReasonNoTargetLevel,
+		ReasonNoPath, ReasonAtOrBelowTarget, ReasonTargetYearPassed, ReasonOnPath, ReasonAbovePath, ReasonBeforePeakYear,
+		ReasonNothingBeforePeak, ReasonPeakExceeded, ReasonPeakConfirmed, ReasonPeakUnconfirmed}
+}
+
+// ReasonParams are the values a reason code names (see the codes); the others are
+// absent. Figures are in tCO2e, rounded as the Progress figures are.
+type ReasonParams struct {
+	Year       int      `json:"year,omitempty"`
+	Latest     *Number  `json:"latest_tco2e,omitempty"`
+	TargetYear int      `json:"target_year,omitempty"`
+	Target     *Number  `json:"target_tco2e,omitempty"`
+	Anchor     string   `json:"anchor,omitempty"`
+	AnchorYear int      `json:"anchor_year,omitempty"`
+	Path       *Number  `json:"path_tco2e,omitempty"`
+	PeakYear   int      `json:"peak_year,omitempty"`
+	MaxYear    int      `json:"max_year,omitempty"`
+	Max        *Number  `json:"max_tco2e,omitempty"`
+	LowerAfter *int     `json:"lower_after,omitempty"`
+	OtherYear  int      `json:"other_year,omitempty"`
+	GWP        []string `json:"gwp,omitempty"`
+	Level      []string `json:"level,omitempty"`
+	Unit       string   `json:"intensity_unit,omitempty"`
+}
+
+// methodParams fills the GWP and Level of a method_mismatch between the latest
+// inventory and another.
+func methodParams(latest, other Point) *ReasonParams {
+	rp := &ReasonParams{Year: latest.Year, OtherYear: other.Year}
+	if latest.GWP != other.GWP {
+		rp.GWP = []string{latest.GWP, other.GWP}
+	}
+	if latest.Level != other.Level {
+		rp.Level = []string{latest.Level, other.Level}
+	}
+	return rp
+}
+
+func num(f *Figure) *Number { n := f.TCO2e; return &n }
+
 // Anchors of a target's path.
 const (
 	AnchorBaseYear = "base_year"
@@ -123,9 +206,13 @@ type Progress struct {
 	// Revision is the target.set event assessed (the target's current revision).
 	Revision Ref    `json:"revision"`
 	Status   string `json:"status"`
-	// Reason says in one sentence why the status is what it is.
-	Reason string   `json:"reason"`
-	Notes  []string `json:"notes,omitempty"`
+	// Reason says in one English sentence, with the formula's names, why the status
+	// is what it is (for auditors). ReasonCode says the same as one of ReasonCodes,
+	// with ReasonParams, so that a reader can put it in any language.
+	Reason       string        `json:"reason"`
+	ReasonCode   string        `json:"reason_code"`
+	ReasonParams *ReasonParams `json:"reason_params,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
 	// TargetYear is t: target_year, the last milestone year, or the peak year.
 	TargetYear int `json:"target_year,omitempty"`
 	// Base is E_b, Target is E_t and Latest is E_y (y = Latest.Year).
@@ -195,22 +282,23 @@ func EndYear(b *events.TargetSetBody) int {
 func Assess(t TargetInput, series []Point) Progress {
 	b := t.Body
 	p := Progress{TargetID: b.TargetID, Type: b.Type, Revision: t.Ref, TargetYear: EndYear(b)}
-	notAssessable := func(reason string) Progress {
-		p.Status, p.Reason = StatusNotAssessable, reason
+	notAssessable := func(reason, code string, params *ReasonParams) Progress {
+		p.Status, p.Reason, p.ReasonCode, p.ReasonParams = StatusNotAssessable, reason, code, params
 		return p
 	}
 	switch b.Type {
 	case events.TargetBaseYearIntensity:
-		return notAssessable(fmt.Sprintf("a %s target is measured per unit of activity (%s); the log carries no activity data, and the target has no absolute emission figures", b.Type, b.IntensityUnit))
+		return notAssessable(fmt.Sprintf("a %s target is measured per unit of activity (%s); the log carries no activity data, and the target has no absolute emission figures", b.Type, b.IntensityUnit),
+			ReasonIntensityTarget, &ReasonParams{Unit: b.IntensityUnit})
 	case events.TargetBaselineScenario:
 		if b.BaselineEmissionsTCO2e == nil {
-			return notAssessable("a baseline_scenario target without baseline_emissions_tco2e has no absolute target level")
+			return notAssessable("a baseline_scenario target without baseline_emissions_tco2e has no absolute target level", ReasonNoBaselineFigure, nil)
 		}
 	case events.TargetPeak:
 		return assessPeak(p, b, series)
 	}
 	if len(series) == 0 {
-		return notAssessable("no inventory has been reported")
+		return notAssessable("no inventory has been reported", ReasonNoInventory, nil)
 	}
 	last := series[len(series)-1]
 	y, tYear := last.Year, p.TargetYear
@@ -223,7 +311,8 @@ func Assess(t TargetInput, series []Point) Progress {
 			baseInv = &series[i]
 			p.Base = inventoryFigure(*baseInv)
 			if why := mismatch(last, *baseInv); why != "" {
-				return notAssessable(fmt.Sprintf("the latest inventory (%d) and the base-year inventory (%d) %s, and no restatement reconciles them", last.Year, baseInv.Year, why))
+				return notAssessable(fmt.Sprintf("the latest inventory (%d) and the base-year inventory (%d) %s, and no restatement reconciles them", last.Year, baseInv.Year, why),
+					ReasonMethodMismatch, methodParams(last, *baseInv))
 			}
 		} else if b.BaseEmissionsTCO2e != nil {
 			p.Base = targetFigure(*b.BaseYear, *b.BaseEmissionsTCO2e, "target.base_emissions_tco2e", t.Ref)
@@ -250,7 +339,7 @@ func Assess(t TargetInput, series []Point) Progress {
 		p.Target = targetFigure(m.Year, *m.TargetEmissionsTCO2e, "target.milestones", t.Ref)
 	}
 	if p.Target == nil {
-		return notAssessable("the target has no absolute target level")
+		return notAssessable("the target has no absolute target level", ReasonNoTargetLevel, nil)
 	}
 
 	// achieved% = (E_b − E_y)/(E_b − E_t).
@@ -302,26 +391,32 @@ func Assess(t TargetInput, series []Point) Progress {
 	case p.Latest.rat.Cmp(p.Target.rat) <= 0:
 		p.Status = StatusAchieved
 		p.Reason = fmt.Sprintf("E_y (%d: %s) is at or below the target level E_t (%s)", y, p.Latest.TCO2e, p.Target.TCO2e)
+		p.ReasonCode = ReasonAtOrBelowTarget
+		p.ReasonParams = &ReasonParams{Year: y, Latest: num(p.Latest), TargetYear: tYear, Target: num(p.Target)}
 	case y >= tYear:
 		p.Status = StatusExpiredMissed
 		p.Reason = fmt.Sprintf("the latest inventory (%d) is at or after the target year %d and E_y (%s) is above E_t (%s)", y, tYear, p.Latest.TCO2e, p.Target.TCO2e)
+		p.ReasonCode = ReasonTargetYearPassed
+		p.ReasonParams = &ReasonParams{Year: y, Latest: num(p.Latest), TargetYear: tYear, Target: num(p.Target)}
 	default:
 		for _, a := range p.Anchors {
 			if a.OnTrack == nil {
 				continue
 			}
 			p.StatusAnchor = a.Anchor
+			p.ReasonParams = &ReasonParams{Year: y, Latest: num(p.Latest), TargetYear: tYear, Target: num(p.Target),
+				Anchor: a.Anchor, AnchorYear: a.Year, Path: num(a.Path)}
 			if *a.OnTrack {
-				p.Status = StatusOnTrack
+				p.Status, p.ReasonCode = StatusOnTrack, ReasonOnPath
 				p.Reason = fmt.Sprintf("E_y (%d: %s) is at or below the %s path E(%d) = %s", y, p.Latest.TCO2e, a.Anchor, y, a.Path.TCO2e)
 			} else {
-				p.Status = StatusOffTrack
+				p.Status, p.ReasonCode = StatusOffTrack, ReasonAbovePath
 				p.Reason = fmt.Sprintf("E_y (%d: %s) is above the %s path E(%d) = %s", y, p.Latest.TCO2e, a.Anchor, y, a.Path.TCO2e)
 			}
 			break
 		}
 		if p.Status == "" {
-			p.Status = StatusNotAssessable
+			p.Status, p.ReasonCode = StatusNotAssessable, ReasonNoPath
 			p.Reason = fmt.Sprintf("no path to compare with: base_year: %s; year_set: %s", base.NotComputable, set.NotComputable)
 		}
 	}
@@ -384,14 +479,14 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 	P := *b.PeakYear
 	pk := &PeakProgress{PeakYear: P, Qualifier: b.Qualifier}
 	if len(series) == 0 {
-		p.Status, p.Reason = StatusNotAssessable, "no inventory has been reported"
+		p.Status, p.Reason, p.ReasonCode = StatusNotAssessable, "no inventory has been reported", ReasonNoInventory
 		return p
 	}
 	last := series[len(series)-1]
 	p.Latest = inventoryFigure(last)
 	for _, s := range series {
 		if why := mismatch(last, s); why != "" {
-			p.Status = StatusNotAssessable
+			p.Status, p.ReasonCode, p.ReasonParams = StatusNotAssessable, ReasonMethodMismatch, methodParams(last, s)
 			p.Reason = fmt.Sprintf("the inventories of %d and %d %s, and no restatement reconciles them; the series is not comparable", s.Year, last.Year, why)
 			return p
 		}
@@ -407,8 +502,9 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 		pk.Maximum = inventoryFigure(*mx)
 	}
 	if last.Year < P {
-		p.Status = StatusPending
+		p.Status, p.ReasonCode = StatusPending, ReasonBeforePeakYear
 		p.Reason = fmt.Sprintf("the latest inventory (%d) is before the peak year %d", last.Year, P)
+		p.ReasonParams = &ReasonParams{Year: last.Year, Latest: num(p.Latest), PeakYear: P}
 		return p
 	}
 	for _, s := range series {
@@ -427,18 +523,24 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 			pk.LowerAfter++
 		}
 	}
-	switch {
-	case mx == nil:
-		p.Status = StatusPeakUnconfirmed
+	if mx == nil {
+		p.Status, p.ReasonCode = StatusPeakUnconfirmed, ReasonNothingBeforePeak
 		p.Reason = fmt.Sprintf("no inventory at or before the peak year %d to compare with", P)
+		p.ReasonParams = &ReasonParams{PeakYear: P}
+		return p
+	}
+	lower := pk.LowerAfter
+	p.ReasonParams = &ReasonParams{PeakYear: P, MaxYear: mx.Year, Max: num(pk.Maximum), LowerAfter: &lower}
+	switch {
 	case pk.ExceededBy != nil:
-		p.Status = StatusPeakMissed
+		p.Status, p.ReasonCode = StatusPeakMissed, ReasonPeakExceeded
 		p.Reason = fmt.Sprintf("emissions in %d (%s) exceed the maximum at or before the peak year (%d: %s)", pk.ExceededBy.Year, pk.ExceededBy.TCO2e, mx.Year, pk.Maximum.TCO2e)
+		p.ReasonParams.Year, p.ReasonParams.Latest, p.ReasonParams.LowerAfter = pk.ExceededBy.Year, num(pk.ExceededBy), nil
 	case pk.LowerAfter >= 2:
-		p.Status = StatusPeakAchieved
+		p.Status, p.ReasonCode = StatusPeakAchieved, ReasonPeakConfirmed
 		p.Reason = fmt.Sprintf("the series maximum (%d: %s) is at or before the peak year %d and %d later inventories are lower", mx.Year, pk.Maximum.TCO2e, P, pk.LowerAfter)
 	default:
-		p.Status = StatusPeakUnconfirmed
+		p.Status, p.ReasonCode = StatusPeakUnconfirmed, ReasonPeakUnconfirmed
 		p.Reason = fmt.Sprintf("the maximum (%d: %s) is at or before the peak year %d, but only %d later inventories are lower (2 needed)", mx.Year, pk.Maximum.TCO2e, P, pk.LowerAfter)
 	}
 	return p

@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"encoding/json"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +76,9 @@ func checkProgress(t *testing.T, got Progress, w wantProgress) {
 	}
 	if !strings.Contains(got.Reason, w.reasonHas) {
 		t.Errorf("reason %q does not mention %q", got.Reason, w.reasonHas)
+	}
+	if !slices.Contains(ReasonCodes(), got.ReasonCode) {
+		t.Errorf("reason_code %q is not one of ReasonCodes()", got.ReasonCode)
 	}
 	if w.noteHas != "" && !strings.Contains(strings.Join(got.Notes, "; "), w.noteHas) {
 		t.Errorf("notes %q do not mention %q", got.Notes, w.noteHas)
@@ -261,6 +266,9 @@ func TestAssessPeak(t *testing.T) {
 			if p.Status != tt.status || !strings.Contains(p.Reason, tt.reasonHas) {
 				t.Fatalf("status %s (%s), want %s mentioning %q", p.Status, p.Reason, tt.status, tt.reasonHas)
 			}
+			if !slices.Contains(ReasonCodes(), p.ReasonCode) {
+				t.Errorf("reason_code %q is not one of ReasonCodes()", p.ReasonCode)
+			}
 			if tt.max == "" {
 				return
 			}
@@ -372,5 +380,57 @@ func TestNumber(t *testing.T) {
 		if err := n.UnmarshalJSON([]byte(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+// The reason's code and parameters say what the English reason says, so that a reader
+// can say it in any language: one case per code, the parameters exactly.
+func TestAssessReasonCodes(t *testing.T) {
+	peak := &events.TargetSetBody{TargetID: "peak", Type: events.TargetPeak, PeakYear: ptr(2025), Qualifier: "by", LegalStatus: "policy"}
+	intensity := &events.TargetSetBody{TargetID: "i", Type: events.TargetBaseYearIntensity, BaseYear: ptr(2015), TargetYear: ptr(2020),
+		ReductionPct: dec("10"), IntensityUnit: "tCO2 per 10,000 CNY GDP", LegalStatus: "policy"}
+	baseline := &events.TargetSetBody{TargetID: "b", Type: events.TargetBaselineScenario, TargetYear: ptr(2030), ReductionPct: dec("20"), LegalStatus: "pledge"}
+	sb32 := absolute(1990, "431000000", 2030, "40", "", 0)
+	for _, tt := range []struct {
+		name   string
+		target *events.TargetSetBody
+		series []Point
+		code   string
+		params string
+	}{
+		{"intensity", intensity, nil, ReasonIntensityTarget, `{"intensity_unit":"tCO2 per 10,000 CNY GDP"}`},
+		{"baseline", baseline, nil, ReasonNoBaselineFigure, `null`},
+		{"no inventory", sb32, nil, ReasonNoInventory, `null`},
+		{"method", absolute(2005, "100", 2030, "40", "", 0), []Point{pt(2005, "100", "AR4", "BASIC", 1), pt(2020, "90", "AR5", "BASIC", 2)},
+			ReasonMethodMismatch, `{"year":2020,"other_year":2005,"gwp":["AR5","AR4"]}`},
+		// The PROJECTIONS.md example: 429.4 Mt in 2016 is above the 318.94 Mt the path
+		// from 1990 to 2030 allows.
+		{"above path", sb32, []Point{pt(2016, "429400000", "AR4", "territorial", 8)}, ReasonAbovePath,
+			`{"year":2016,"latest_tco2e":429400000,"target_year":2030,"target_tco2e":258600000,"anchor":"base_year","anchor_year":1990,"path_tco2e":318940000}`},
+		{"on path", sb32, []Point{pt(2016, "300000000", "AR4", "territorial", 8)}, ReasonOnPath,
+			`{"year":2016,"latest_tco2e":300000000,"target_year":2030,"target_tco2e":258600000,"anchor":"base_year","anchor_year":1990,"path_tco2e":318940000}`},
+		{"achieved", sb32, []Point{pt(2019, "250000000", "AR4", "territorial", 8)}, ReasonAtOrBelowTarget,
+			`{"year":2019,"latest_tco2e":250000000,"target_year":2030,"target_tco2e":258600000}`},
+		{"expired", sb32, []Point{pt(2031, "300000000", "AR4", "territorial", 8)}, ReasonTargetYearPassed,
+			`{"year":2031,"latest_tco2e":300000000,"target_year":2030,"target_tco2e":258600000}`},
+		{"pending", peak, []Point{ar5(2020, "100", 1), ar5(2023, "104", 2)}, ReasonBeforePeakYear, `{"year":2023,"latest_tco2e":104,"peak_year":2025}`},
+		{"nothing before", peak, []Point{ar5(2026, "100", 1)}, ReasonNothingBeforePeak, `{"peak_year":2025}`},
+		{"exceeded", peak, []Point{ar5(2024, "110", 1), ar5(2026, "111", 2)}, ReasonPeakExceeded,
+			`{"year":2026,"latest_tco2e":111,"peak_year":2025,"max_year":2024,"max_tco2e":110}`},
+		{"confirmed", peak, []Point{ar5(2024, "110", 1), ar5(2026, "105", 2), ar5(2027, "104", 3)}, ReasonPeakConfirmed,
+			`{"peak_year":2025,"max_year":2024,"max_tco2e":110,"lower_after":2}`},
+		{"unconfirmed", peak, []Point{ar5(2024, "110", 1), ar5(2026, "110", 2)}, ReasonPeakUnconfirmed,
+			`{"peak_year":2025,"max_year":2024,"max_tco2e":110,"lower_after":0}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Assess(TargetInput{Body: tt.target, Ref: targetRef}, tt.series)
+			params, err := json.Marshal(p.ReasonParams)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.ReasonCode != tt.code || string(params) != tt.params {
+				t.Errorf("got %s %s, want %s %s (%s)", p.ReasonCode, params, tt.code, tt.params, p.Reason)
+			}
+		})
 	}
 }

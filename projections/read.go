@@ -459,6 +459,17 @@ type PartyListItem struct {
 	Commitments     *Commitments      `json:"commitments,omitempty"`
 	LatestInventory *InventoryRef     `json:"latest_inventory"`
 	MainTarget      *Progress         `json:"main_target"`
+	// Targets is the progress of every active target, in target id order (the main
+	// target among them), so that a reader can pick the one that matters in its own
+	// calendar.
+	Targets []*Progress `json:"targets"`
+	// Series is the current inventory of each year, in year order.
+	Series []InventoryRef `json:"series"`
+	// Endorsements are the endorsements of the Declaration not retracted.
+	Endorsements []EndorsementRow `json:"endorsements"`
+	// Attestations are the attestations about the party's events (as in
+	// GET /v1/parties/{id}), retracted ones included and marked.
+	Attestations []AttestationRow `json:"attestations"`
 }
 
 // PartyFilter selects parties of the list; empty fields match every party.
@@ -532,10 +543,44 @@ func (v *Views) readList(r pebble.Reader, f PartyFilter, asOf int) (*PartyList, 
 		if s.Kind == events.KindJurisdiction {
 			it.Commitments = v.commitments(&s.Summary, asOf)
 		}
+		if err := readListDetails(r, &it); err != nil {
+			return nil, err
+		}
 		l.Parties = append(l.Parties, it)
 	}
 	l.Count = len(l.Parties)
 	return l, nil
+}
+
+// readListDetails fills a list item's targets, series, endorsements and
+// attestations from the party's rows.
+func readListDetails(r pebble.Reader, it *PartyListItem) error {
+	it.Targets, it.Series, it.Endorsements, it.Attestations = []*Progress{}, []InventoryRef{}, []EndorsementRow{}, []AttestationRow{}
+	type invHead struct {
+		Year       int            `json:"year"`
+		Event      EventRef       `json:"event"`
+		GWP        string         `json:"gwp"`
+		Level      string         `json:"level"`
+		TotalTCO2e events.Decimal `json:"total_tco2e"`
+		Current    bool           `json:"current"`
+	}
+	return errors.Join(
+		scan(r, prefixOf(pfxProgress, it.ID), func(_, v []byte) error {
+			it.Targets = append(it.Targets, &Progress{raw: bytes.Clone(v)})
+			return nil
+		}),
+		scanRows(r, prefixOf(pfxInventory, it.ID), func(_ []byte, h *invHead) {
+			if h.Current {
+				it.Series = append(it.Series, InventoryRef{Year: h.Year, TotalTCO2e: h.TotalTCO2e, GWP: h.GWP, Level: h.Level, Ref: h.Event.Ref()})
+			}
+		}),
+		scanRows(r, prefixOf(pfxEndorsement, it.ID), func(_ []byte, e *EndorsementRow) {
+			if e.Retracted == nil {
+				it.Endorsements = append(it.Endorsements, *e)
+			}
+		}),
+		scanRows(r, prefixOf(pfxAttParty, it.ID), func(_ []byte, a *AttestationRow) { it.Attestations = append(it.Attestations, *a) }),
+	)
 }
 
 // Network is the answer of GET /v1/network.

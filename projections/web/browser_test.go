@@ -149,17 +149,19 @@ func TestDashboard(t *testing.T) {
 		"the base anchor":    `svg.chart .anchor-base`,
 		"the year-set mark":  `svg.chart .anchor-set`,
 		"the target marker":  `svg.chart .target-mark`,
-		"a verify link":      `a.verify[href$="/proof"]`,
+		"a verify link":      `a.verify[href$="/verify"]`,
 		"the progress badge": `#progress .badge[data-status]`,
 	} {
 		if !js[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)`, sel)) {
 			t.Errorf("California's view has no %s (%s)", what, sel)
 		}
 	}
-	// Every inventory point links to its event, and that event is in the ledger.
+	// Every inventory point links to its event's page, and that event is in the ledger.
 	href := js[string](t, ctx, `document.querySelector('svg.chart a.inv-point').getAttribute('href')`)
-	if resp, err := http.Get(s.URL + href); err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("GET %s: %v %v", href, resp, err)
+	if id, ok := strings.CutPrefix(href, "#/e/"); !ok {
+		t.Errorf("a chart point links to %q, want #/e/{id}", href)
+	} else if resp, err := http.Get(s.URL + "/v1/events/" + id); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/events/%s: %v %v", id, resp, err)
 	} else {
 		resp.Body.Close()
 	}
@@ -380,6 +382,10 @@ func TestDashboardWithoutWitnesses(t *testing.T) {
 	if js[bool](t, ctx, `!!document.querySelector('.error')`) {
 		t.Error("the page shows an error")
 	}
+	// The audit command names the log key, and no witness.
+	logKey, _ := logKeyOf(t, s)
+	want := "climateledger audit --server " + s.URL + " --log-key " + logKey
+	waitFor(t, ctx, "the audit command", fmt.Sprintf(`document.getElementById('audit-cmd').textContent === %q`, want), 5*time.Second)
 }
 
 // utcTime matches a time as the page writes it: "20:31 UTC", after its date when not

@@ -23,6 +23,7 @@ import (
 // --demo` serves them.
 type demoServer struct {
 	URL    string
+	Server *httptest.Server
 	Node   *ledger.Node
 	KeyDir string
 	// WitnessDown holds, per party holding a witness, whether its witness answers
@@ -43,6 +44,8 @@ type demoConfig struct {
 	// a node without witnesses. down are those among them that start down (see
 	// demoServer.WitnessDown).
 	witnesses, down []string
+	// empty leaves the log with its genesis alone (no demo network).
+	empty bool
 }
 
 // startDemo starts a demo server with the demo's two witnesses.
@@ -76,6 +79,9 @@ func startDemoWith(t testing.TB, cfg demoConfig) *demoServer {
 		t.Fatal(err)
 	}
 	keyDir := filepath.Join(t.TempDir(), demo.KeyDirName)
+	if cfg.empty {
+		return &demoServer{URL: srv.URL, Server: srv, Node: node, KeyDir: keyDir, WitnessDown: down}
+	}
 	sctx, scancel := context.WithTimeout(ctx, 60*time.Second)
 	defer scancel()
 	sum, err := demo.Seed(sctx, node, demo.Config{KeyDir: keyDir})
@@ -83,7 +89,7 @@ func startDemoWith(t testing.TB, cfg demoConfig) *demoServer {
 		t.Fatal(err)
 	}
 	t.Log(sum)
-	return &demoServer{URL: srv.URL, Node: node, KeyDir: keyDir, WitnessDown: down}
+	return &demoServer{URL: srv.URL, Server: srv, Node: node, KeyDir: keyDir, WitnessDown: down}
 }
 
 // startWitnessing runs a real witness for each of parties (ledgertest.NewWitness),

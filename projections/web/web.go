@@ -3,15 +3,25 @@
 // under "/assets/". It works offline against the node that serves it.
 //
 // The page reads only the node's public HTTP API (DESIGN §7): GET /v1/parties and
-// /v1/parties/{id} (the projections), /v1/state, /v1/events/{id} and
-// /v1/events/{id}/proof for the links behind every figure, GET /v1/witnesses and
-// /v1/events/{id}/proof?witnessed=1 to say who cosigned the log and each proof, and
+// /v1/parties/{id} (the projections), /v1/state, /v1/events/{id}, its proofs
+// (/v1/events/{id}/proof, ?witnessed=1), /v1/proofs/consistency, /v1/witnesses, and
 // GET /v1/subscribe (server-sent events, with GET /v1/checkpoint?latest=1 polled where
-// they do not get through) to update open views without a reload. It has a network view
-// (every jurisdiction with its four commitments and its main target's progress,
-// filters and search in English or Chinese) and a jurisdiction view (an inline SVG
-// emissions chart with the target path, the sector breakdown, targets with their
-// revisions, plans, partnerships and attestations), in English and Chinese.
+// they do not get through) to update open views without a reload. Its views: the
+// network (every jurisdiction with its four commitments and the target that matters
+// now in the reader's calendar, each figure marked self-reported or attested, and a
+// comparison over time, by country and by summit, with CSV and JSON downloads); a
+// jurisdiction (an inline SVG emissions chart with the target path, progress explained
+// in plain words, targets, inventories, plans, partnerships and attestations); and a
+// readable page per signed event (#/e/{id}) with a "Verify" button that checks, with
+// WebCrypto in the reader's browser, the event's signatures, its leaf hash, its
+// inclusion proof, the checkpoint's log signature and the witnesses' cosignatures, and
+// that the log only grew since the checkpoint the browser saw before (docs/SPEC.md
+// §3–5 and §10). In English and Chinese (?lang=en|zh); ?live=0 turns live updates off.
+//
+// The scripts, loaded in order by index.html: i18n.js (texts, language, formats),
+// witness.js (who cosigned), ui.js (building the page, the API, shared marks),
+// verify.js (the checks), party.js, network.js, event.js (the views) and app.js
+// (routing, live updates, the footer).
 package web
 
 import (

@@ -25,6 +25,12 @@ func TestHandler(t *testing.T) {
 		{"/", "GET", 200, "text/html; charset=utf-8", `<script src="/assets/app.js" defer></script>`},
 		{"/", "HEAD", 200, "text/html; charset=utf-8", ""},
 		{"/assets/app.js", "GET", 200, "text/javascript; charset=utf-8", "'use strict'"},
+		{"/assets/i18n.js", "GET", 200, "text/javascript; charset=utf-8", "addText"},
+		{"/assets/ui.js", "GET", 200, "text/javascript; charset=utf-8", "provMark"},
+		{"/assets/verify.js", "GET", 200, "text/javascript; charset=utf-8", "verifyInclusion"},
+		{"/assets/party.js", "GET", 200, "text/javascript; charset=utf-8", "renderParty"},
+		{"/assets/network.js", "GET", 200, "text/javascript; charset=utf-8", "renderNetwork"},
+		{"/assets/event.js", "GET", 200, "text/javascript; charset=utf-8", "renderEventView"},
 		{"/assets/witness.js", "GET", 200, "text/javascript; charset=utf-8", "climateledgerWitnesses"},
 		{"/assets/app.css", "GET", 200, "text/css; charset=utf-8", ":focus-visible"},
 		{"/assets/favicon.svg", "GET", 200, "image/svg+xml", "<svg"},
@@ -93,7 +99,8 @@ func TestHeaders(t *testing.T) {
 func TestNoExternalResources(t *testing.T) {
 	srv := httptest.NewServer(web.Handler())
 	defer srv.Close()
-	for _, p := range []string{"/", "/assets/app.js", "/assets/witness.js", "/assets/app.css", "/assets/favicon.svg"} {
+	for _, p := range []string{"/", "/assets/app.js", "/assets/i18n.js", "/assets/witness.js", "/assets/ui.js", "/assets/verify.js", "/assets/party.js",
+		"/assets/network.js", "/assets/event.js", "/assets/app.css", "/assets/favicon.svg"} {
 		resp, err := http.Get(srv.URL + p)
 		if err != nil {
 			t.Fatal(err)

@@ -107,6 +107,7 @@
         }
       }
       document.querySelectorAll('.wproof').forEach(fill);
+      if (ui.onInfo) ui.onInfo(info);
     }
 
     // proofMark returns the mark that goes next to the verify link of the event ref
@@ -143,6 +144,8 @@
       }
     }
 
-    return { load: load, render: render, proofMark: proofMark };
+    // current returns GET /v1/witnesses as last read (undefined before, null without
+    // witnesses).
+    return { load: load, render: render, proofMark: proofMark, current: () => info };
   };
 })();
