@@ -296,7 +296,7 @@ func targetRevOf(tr *TargetRevisionRow) targetRev {
 
 func invHeaderOf(ir *InventoryRow) invHeader {
 	return invHeader{year: ir.Year, seq: ir.Event.Seq, ref: ir.Event.Ref(), total: ir.TotalTCO2e, gwp: ir.GWP, level: ir.Level,
-		framework: ir.Framework, restates: ir.Restates, retracted: ir.Retracted != nil, current: ir.Current, restatedBy: ir.RestatedBy}
+		framework: ir.Framework, boundary: events.EffectiveBoundary(ir.BoundaryType), restates: ir.Restates, retracted: ir.Retracted != nil, current: ir.Current, restatedBy: ir.RestatedBy}
 }
 
 // restand rewrites the rows of a year's inventories whose standing changed; the row
@@ -493,7 +493,7 @@ func (t *txn) inventory(b *events.InventoryBody) error {
 		return err
 	}
 	row := InventoryRow{Year: b.Year, Event: t.ref, Framework: b.Framework, Level: b.Level, GWP: b.GWP, TotalTCO2e: *b.TotalTCO2e,
-		Restates: b.Restates, Source: b.Source, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
+		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
 	m.invs = append(m.invs, invHeaderOf(&row))
 	if err := t.restand(m, b.Year, t.ref.Seq, &row); err != nil {
 		return err

@@ -210,7 +210,7 @@ func Assess(t TargetInput, series []Point) Progress {
 		return assessPeak(p, b, series)
 	}
 	if len(series) == 0 {
-		return notAssessable("no inventory has been reported")
+		return notAssessable(noInventory(b))
 	}
 	last := series[len(series)-1]
 	y, tYear := last.Year, p.TargetYear
@@ -250,6 +250,10 @@ func Assess(t TargetInput, series []Point) Progress {
 		p.Target = targetFigure(m.Year, *m.TargetEmissionsTCO2e, "target.milestones", t.Ref)
 	}
 	if p.Target == nil {
+		if b.Type == events.TargetBaseYearAbsolute && b.BaseYear != nil && p.Base == nil {
+			return notAssessable(fmt.Sprintf("the base-year emissions are not known: the target states no base_emissions_tco2e and no %sinventory is reported for its base year %d, so %s%% below them cannot be computed",
+				boundaryWords(b), *b.BaseYear, b.ReductionPct))
+		}
 		return notAssessable("the target has no absolute target level")
 	}
 
@@ -384,7 +388,7 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 	P := *b.PeakYear
 	pk := &PeakProgress{PeakYear: P, Qualifier: b.Qualifier}
 	if len(series) == 0 {
-		p.Status, p.Reason = StatusNotAssessable, "no inventory has been reported"
+		p.Status, p.Reason = StatusNotAssessable, noInventory(b)
 		return p
 	}
 	last := series[len(series)-1]
@@ -442,6 +446,24 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 		p.Reason = fmt.Sprintf("the maximum (%d: %s) is at or before the peak year %d, but only %d later inventories are lower (2 needed)", mx.Year, pk.Maximum.TCO2e, P, pk.LowerAfter)
 	}
 	return p
+}
+
+// noInventory is the reason a target without inventories is not assessable. A
+// government_operations target is assessed only with inventories of that boundary.
+func noInventory(b *events.TargetSetBody) string {
+	if events.EffectiveBoundary(b.BoundaryType) != events.BoundaryCommunity {
+		return fmt.Sprintf("no inventory of the target's boundary (%s) has been reported; inventories of other boundaries are not compared with it", b.BoundaryType)
+	}
+	return "no inventory has been reported"
+}
+
+// boundaryWords names a target's boundary for a reason: "" for community,
+// "government_operations " otherwise.
+func boundaryWords(b *events.TargetSetBody) string {
+	if bt := events.EffectiveBoundary(b.BoundaryType); bt != events.BoundaryCommunity {
+		return bt + " "
+	}
+	return ""
 }
 
 // mismatch says how two inventories differ in gwp or level ("" when they agree).

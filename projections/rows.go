@@ -140,12 +140,14 @@ type InventoryRow struct {
 	TotalTCO2e events.Decimal      `json:"total_tco2e"`
 	Restates   string              `json:"restates,omitempty"`
 	Source     *events.DocumentRef `json:"source,omitempty"`
-	Boundary   string              `json:"boundary,omitempty"`
-	Lines      int                 `json:"lines"`
-	Breakdown  *Breakdown          `json:"breakdown,omitempty"`
-	Retracted  *Retraction         `json:"retracted,omitempty"`
-	Current    bool                `json:"current"`
-	RestatedBy []Ref               `json:"restated_by,omitempty"`
+	// BoundaryType is the event's boundary_type as written ("" means community).
+	BoundaryType string      `json:"boundary_type,omitempty"`
+	Boundary     string      `json:"boundary,omitempty"`
+	Lines        int         `json:"lines"`
+	Breakdown    *Breakdown  `json:"breakdown,omitempty"`
+	Retracted    *Retraction `json:"retracted,omitempty"`
+	Current      bool        `json:"current"`
+	RestatedBy   []Ref       `json:"restated_by,omitempty"`
 
 	// raw is the row as stored, when the read path did not decode it: MarshalJSON
 	// writes it as is.
