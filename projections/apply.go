@@ -395,7 +395,7 @@ func (t *txn) apply() error {
 		t.notify(viewParties, p.Party)
 	case *events.EnrolledBody:
 		err = t.enrol(PartyRow{ID: p.Party, Kind: b.Kind, Names: b.Names, Country: b.Country, Level: b.Level, Parent: b.Parent,
-			Codes: b.Codes, Enrolled: t.ref}, b.Keys, b.Endorsements)
+			Codes: b.Codes, Enrolled: t.ref, Participations: b.Participations}, b.Keys, b.Endorsements)
 	case *events.KeyAddedBody:
 		err = t.addKey(p.Party, b.Key)
 		t.notify(viewParties, p.Party)
@@ -404,7 +404,7 @@ func (t *txn) apply() error {
 		t.notify(viewParties, p.Party)
 	case *events.EndorsementBody:
 		err = t.set(endorsementKey(p.Party, p.Seq).last(b.Summit), &EndorsementRow{Summit: b.Summit, Date: b.Date,
-			TargetWording: b.TargetWording, Source: events.TypeEndorsement, Event: t.ref})
+			TargetWording: b.TargetWording, Source: events.TypeEndorsement, Document: b.Source, Event: t.ref})
 		t.notify(viewParties, p.Party)
 	case *events.TargetSetBody:
 		id.TargetID = b.TargetID
@@ -446,7 +446,7 @@ func (t *txn) enrol(row PartyRow, keys []events.PublicKeyRef, ends []events.Endo
 	}
 	for _, e := range ends {
 		if err := t.set(endorsementKey(row.ID, t.ref.Seq).last(e.Summit), &EndorsementRow{Summit: e.Summit, Date: e.Date,
-			Source: events.TypePartyEnrolled, Event: t.ref}); err != nil {
+			Source: events.TypePartyEnrolled, Document: e.Source, Event: t.ref}); err != nil {
 			return err
 		}
 	}
