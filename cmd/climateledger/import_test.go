@@ -286,3 +286,36 @@ func getJSON(url string, v any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+// TestImportLines: GPC sub-sector columns become inventory lines (a figure, or a
+// notation key with an explanation naming the column); the total must match them,
+// and a bad cell or a total that does not add up is named by its column.
+func TestImportLines(t *testing.T) {
+	m, err := parseMapping([]byte(`{"type":"inventory.reported","bodies":{"inventory.reported":{
+		"year":{"column":"Year"},"total_tco2e":{"column":"Total","unit":"ktCO2e"},
+		"framework":{"const":"GPC"},"level":{"const":"BASIC"},"gwp":{"const":"AR5"},
+		"lines":[{"gpc_ref":"I.1.1","gas":"CO2e","column":"Residential (scope 1)","unit":"ktCO2e"},
+		         {"gpc_ref":"I.1.2","gas":"CO2e","column":"Residential (scope 2)","unit":"ktCO2e","quality":"M"},
+		         {"gpc_ref":"III.1.1","gas":"CH4","column":"Landfill","unit":"ktCO2e"}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.readImport(strings.NewReader("Year,Total,Residential (scope 1),Residential (scope 2),Landfill\n"+
+		"2019,1.5,1.25,0.25,NE\n"+
+		"2020,2,1.25,x,\n"+
+		"2021,9,1.25,0.25,\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := rows[0].Body.(*events.InventoryBody)
+	if !ok || len(b.Lines) != 3 || b.Lines[2].Notation != "NE" || !strings.Contains(b.Lines[2].Explanation, `"Landfill"`) ||
+		b.TotalTCO2e.String() != "1500" || b.Lines[1].Quality != "M" {
+		t.Errorf("row 2: %+v, problems %v", rows[0].Body, rows[0].Problems)
+	}
+	if p := rows[1].Problems; len(p) != 1 || p[0].Column != "Residential (scope 2)" {
+		t.Errorf("row 3: want the bad cell's column, got %v", p)
+	}
+	if p := rows[2].Problems; len(p) != 1 || p[0].Column != "Total" || !strings.Contains(p[0].Message, "does not match the sum of lines 1500") {
+		t.Errorf("row 4: want the total's column, got %v", p)
+	}
+}
