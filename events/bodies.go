@@ -27,9 +27,9 @@ import (
 //   - Text: a required text must not be empty; any text that is present must not be
 //     blank (white space only) and must not contain control characters (Unicode Cc);
 //     long texts (reason, description, summary, target_wording, boundary,
-//     explanation) may contain line feeds (U+000A). Lengths count characters (code
-//     points): names and titles at most 300, reason and explanation 1000, long texts
-//     4000, short labels (intensity_unit, topics) 100.
+//     explanation, quote) may contain line feeds (U+000A). Lengths count characters
+//     (code points): names and titles at most 300, reason, explanation and quote 1000,
+//     long texts 4000, short labels (intensity_unit, topics) 100.
 //   - Local ids (target_id, plan_id, action_id, partnership_id):
 //     ^[a-z0-9][a-z0-9._-]{0,63}$. Party ids: ^[a-z0-9][a-z0-9-]{0,62}$. Event ids:
 //     canonical ULIDs. Key ids, hashes and sha256: 64 lower-case hex digits.
@@ -48,7 +48,7 @@ const (
 	maxYear = 2100
 
 	maxNameLen     = 300  // names, titles, document titles, standard
-	maxReasonLen   = 1000 // reason, explanation
+	maxReasonLen   = 1000 // reason, explanation, quote
 	maxTextLen     = 4000 // description, summary, target_wording, boundary
 	maxLabelLen    = 100  // intensity_unit, topics
 	maxOriginLen   = 200
@@ -78,6 +78,24 @@ const (
 	TargetPeak = "peak"
 	// TargetNetZero: net-zero emissions by a target year.
 	TargetNetZero = "net_zero"
+)
+
+// LevelMunicipality is the level of a province-level municipality of China (直辖市:
+// Beijing, Tianjin, Shanghai, Chongqing), which is neither a province nor a city; only
+// with country CN.
+const LevelMunicipality = "municipality"
+
+// Emission boundaries (target.set and inventory.reported body.boundary_type). Progress
+// compares a target only with inventories of the same boundary.
+const (
+	// BoundaryCommunity: the emissions of the whole jurisdiction (community-wide,
+	// citywide, statewide; GPC's geographic boundary). An absent boundary_type means
+	// community.
+	BoundaryCommunity = "community"
+	// BoundaryGovernmentOperations: the emissions of the jurisdiction's own operations
+	// only (municipal or state buildings, fleet, facilities; ICLEI's Local Government
+	// Operations Protocol).
+	BoundaryGovernmentOperations = "government_operations"
 )
 
 // Inventory frameworks (inventory.reported body.framework).
@@ -111,7 +129,8 @@ var (
 	summits            = []string{"2015-los-angeles", "2016-beijing"}
 	partyKinds         = []string{KindJurisdiction, KindVerifier}
 	countries          = []string{"US", "CN"}
-	jurisdictionLevels = []string{"city", "county", "state", "province", "region"}
+	jurisdictionLevels = []string{"city", "county", "state", "province", "region", LevelMunicipality}
+	boundaryTypes      = []string{BoundaryCommunity, BoundaryGovernmentOperations}
 	targetTypes        = []string{TargetBaseYearAbsolute, TargetFixedLevel, TargetBaseYearIntensity, TargetBaselineScenario, TargetTrajectory, TargetPeak, TargetNetZero}
 	targetQualifiers   = []string{"by", "before", "around"}
 	legalStatuses      = []string{"pledge", "policy", "law"}
@@ -139,8 +158,21 @@ func Summits() []string { return slices.Clone(summits) }
 func Countries() []string { return slices.Clone(countries) }
 
 // JurisdictionLevels returns the levels of a jurisdiction: city, county, state,
-// province, region.
+// province, region, municipality.
 func JurisdictionLevels() []string { return slices.Clone(jurisdictionLevels) }
+
+// BoundaryTypes returns the emission boundaries of a target or an inventory:
+// community, government_operations.
+func BoundaryTypes() []string { return slices.Clone(boundaryTypes) }
+
+// EffectiveBoundary returns a boundary_type as it counts: "" (absent) is
+// BoundaryCommunity.
+func EffectiveBoundary(boundaryType string) string {
+	if boundaryType == "" {
+		return BoundaryCommunity
+	}
+	return boundaryType
+}
 
 // TargetTypes returns the target types (TargetBaseYearAbsolute … TargetNetZero).
 func TargetTypes() []string { return slices.Clone(targetTypes) }
@@ -253,16 +285,19 @@ func (b *RegistrarKeyRevokedBody) validate(fe *fieldErrors) {
 //     (text, at most 300 characters), at most 32 entries, "en" required;
 //   - country: for a jurisdiction required, US or CN; for a verifier optional, an ISO
 //     3166-1 alpha-2 code;
-//   - level: for a jurisdiction required, city, county, state, province or region; for
-//     a verifier absent;
+//   - level: for a jurisdiction required, city, county, state, province, region or
+//     municipality (only with country CN); for a verifier absent;
 //   - parent: for a jurisdiction optional, a party id; for a verifier absent;
 //   - codes: optional, not empty; iso3166_2 ^[A-Z]{2}-[A-Z0-9]{1,3}$ and unlocode
 //     ^[A-Z]{2} ?[A-Z2-9]{3}$, each optional; for a jurisdiction both start with its
 //     country;
 //   - keys: 1 to 16 valid keys with distinct key ids;
 //   - endorsements: for a jurisdiction optional, not empty, at most 2, each {summit
-//     (2015-los-angeles or 2016-beijing), date}, no summit twice; for a verifier
-//     absent.
+//     (2015-los-angeles or 2016-beijing), date, source (optional DocumentRef)}, no
+//     summit twice; for a verifier absent;
+//   - participations: for a jurisdiction optional, not empty, at most 2, each
+//     {summit, date, source (optional DocumentRef)}, no summit twice and none that
+//     is among endorsements; for a verifier absent.
 func (b *EnrolledBody) validate(fe *fieldErrors) {
 	v := bodyCheck{fe}
 	kindOK := v.enum("body.kind", b.Kind, true, partyKinds)
@@ -287,7 +322,9 @@ func (b *EnrolledBody) validate(fe *fieldErrors) {
 		v.absent("body.level", b.Level != "", "kind verifier")
 		v.absent("body.parent", b.Parent != "", "kind verifier")
 	} else {
-		v.enum("body.level", b.Level, juris, jurisdictionLevels)
+		if v.enum("body.level", b.Level, juris, jurisdictionLevels) && b.Level == LevelMunicipality && country != "CN" {
+			v.add("body.level", "%s is only used with country CN (a province-level municipality)", b.Level)
+		}
 		if b.Parent != "" {
 			v.partyID("body.parent", b.Parent)
 		}
@@ -301,23 +338,37 @@ func (b *EnrolledBody) validate(fe *fieldErrors) {
 
 	if verifier {
 		v.absent("body.endorsements", b.Endorsements != nil, "kind verifier")
+		v.absent("body.participations", b.Participations != nil, "kind verifier")
 		return
 	}
 	if b.Endorsements != nil && len(b.Endorsements) == 0 {
 		v.add("body.endorsements", "must not be empty (omit the field instead)")
 	}
-	seen := map[string]int{}
+	seen := map[string]string{} // summit → the path of the element that names it
 	for i, e := range limit(v, "body.endorsements", b.Endorsements, len(summits)) {
-		p := pathIndex("body.endorsements", i)
-		if v.enum(p+".summit", e.Summit, true, summits) {
-			if j, dup := seen[e.Summit]; dup {
-				v.add(p+".summit", "duplicates %s.summit", pathIndex("body.endorsements", j))
-			} else {
-				seen[e.Summit] = i
-			}
-		}
-		v.date(p+".date", e.Date, true)
+		v.summitRef(pathIndex("body.endorsements", i), e.Summit, e.Date, e.Source, seen)
 	}
+	if b.Participations != nil && len(b.Participations) == 0 {
+		v.add("body.participations", "must not be empty (omit the field instead)")
+	}
+	for i, e := range limit(v, "body.participations", b.Participations, len(summits)) {
+		v.summitRef(pathIndex("body.participations", i), e.Summit, e.Date, e.Source, seen)
+	}
+}
+
+// summitRef checks one endorsement or participation of an enrolment: summit required,
+// one of Summits and not named before (seen maps each summit to the element that
+// named it); date required; source an optional DocumentRef.
+func (v bodyCheck) summitRef(p, summit, date string, source *DocumentRef, seen map[string]string) {
+	if v.enum(p+".summit", summit, true, summits) {
+		if prev, dup := seen[summit]; dup {
+			v.add(p+".summit", "duplicates %s.summit", prev)
+		} else {
+			seen[summit] = p
+		}
+	}
+	v.date(p+".date", date, true)
+	v.document(p+".source", source)
 }
 
 // validate checks a key.added body: key a valid key; reason optional text (at most 1000
@@ -341,11 +392,13 @@ func (b *KeyRevokedBody) validate(fe *fieldErrors) {
 //
 // Rules: summit required, 2015-los-angeles or 2016-beijing; date required (the date of
 // the endorsement); target_wording optional text of at most 4000 characters (the
-// target as worded in the Declaration).
+// target as worded in the Declaration); source optional DocumentRef (the document
+// that shows the endorsement).
 type EndorsementBody struct {
-	Summit        string `json:"summit"`
-	Date          string `json:"date"`
-	TargetWording string `json:"target_wording,omitempty"`
+	Summit        string       `json:"summit"`
+	Date          string       `json:"date"`
+	TargetWording string       `json:"target_wording,omitempty"`
+	Source        *DocumentRef `json:"source,omitempty"`
 }
 
 // EventType implements Body.
@@ -356,6 +409,7 @@ func (b *EndorsementBody) validate(fe *fieldErrors) {
 	v.enum("body.summit", b.Summit, true, summits)
 	v.date("body.date", b.Date, true)
 	v.text("body.target_wording", b.TargetWording, false, maxTextLen, true)
+	v.document("body.source", b.Source)
 }
 
 // ---- targets ----
@@ -374,13 +428,16 @@ func (b *EndorsementBody) validate(fe *fieldErrors) {
 //     each optional, not empty, without duplicates;
 //   - offsets optional: allowed (absent means false) and max_pct (0–100), which is
 //     only allowed when allowed is true;
+//   - boundary_type optional: community (the default when absent) or
+//     government_operations; progress compares the target only with inventories of
+//     the same boundary;
 //   - legal_status required: pledge, policy or law; source optional DocumentRef;
 //     description optional text of at most 4000 characters.
 //
 // Fields by type (R required, O optional, - not used: present is an error):
 //
 //	type                 base_year base_em target_year reduction target_em baseline peak_year qualifier intensity_unit base_intensity milestones
-//	base_year_absolute   R         R       R           O*        O*        -        -         -         -              -              -
+//	base_year_absolute   R         O       R           O*        O*        -        -         -         -              -              -
 //	fixed_level          O+        O+      R           -         R         -        -         -         -              -              -
 //	base_year_intensity  R         -       R           R         -         -        -         -         R              O              -
 //	baseline_scenario    -         -       R           R         -        O        -         -         -              -              -
@@ -389,7 +446,10 @@ func (b *EndorsementBody) validate(fe *fieldErrors) {
 //	net_zero             O+        O+      R           -         -         -        -         -         -              -              -
 //
 // O*: exactly one of reduction_pct and target_emissions_tco2e, and target_emissions_tco2e
-// at most base_emissions_tco2e. O+: base_year and base_emissions_tco2e come together.
+// at most base_emissions_tco2e when that is given. A base_year_absolute target without
+// base_emissions_tco2e ("40% below 2009 by 2030", no base figure stated) is valid:
+// progress takes the base from the party's inventory of the base year, and without
+// one says it is not assessable. O+: base_year and base_emissions_tco2e come together.
 // trajectory: at least 2 milestones (at most 100), years strictly increasing, the first
 // after base_year; target_year, if given, equals the last milestone year. peak:
 // qualifier by, before or around; target_year, if given, equals peak_year.
@@ -414,14 +474,16 @@ type TargetSetBody struct {
 	// IntensityUnit names the intensity measure, e.g. "tCO2e per million CNY GDP".
 	IntensityUnit string `json:"intensity_unit,omitempty"`
 	// BaseIntensity is the base year's intensity, in IntensityUnit.
-	BaseIntensity *Decimal     `json:"base_intensity,omitempty"`
-	Milestones    []Milestone  `json:"milestones,omitempty"`
-	Coverage      *Coverage    `json:"coverage,omitempty"`
-	Offsets       *Offsets     `json:"offsets,omitempty"`
-	LegalStatus   string       `json:"legal_status"`
-	YearSet       *int         `json:"year_set,omitempty"`
-	Source        *DocumentRef `json:"source,omitempty"`
-	Description   string       `json:"description,omitempty"`
+	BaseIntensity *Decimal    `json:"base_intensity,omitempty"`
+	Milestones    []Milestone `json:"milestones,omitempty"`
+	Coverage      *Coverage   `json:"coverage,omitempty"`
+	// BoundaryType is community (also when "") or government_operations.
+	BoundaryType string       `json:"boundary_type,omitempty"`
+	Offsets      *Offsets     `json:"offsets,omitempty"`
+	LegalStatus  string       `json:"legal_status"`
+	YearSet      *int         `json:"year_set,omitempty"`
+	Source       *DocumentRef `json:"source,omitempty"`
+	Description  string       `json:"description,omitempty"`
 }
 
 // Milestone is one point of a trajectory target: the emission level to reach by a
@@ -471,7 +533,7 @@ type targetUse struct {
 var targetUses = func() map[string]targetUse {
 	const n, o, r = useNo, useOptional, useRequired
 	return map[string]targetUse{
-		TargetBaseYearAbsolute:  {r, r, r, o, o, n, n, n, n, n, n, false},
+		TargetBaseYearAbsolute:  {r, o, r, o, o, n, n, n, n, n, n, false},
 		TargetFixedLevel:        {o, o, r, n, r, n, n, n, n, n, n, true},
 		TargetBaseYearIntensity: {r, n, r, r, n, n, n, n, r, o, n, false},
 		TargetBaselineScenario:  {n, n, r, r, n, o, n, n, n, n, n, false},
@@ -626,6 +688,7 @@ func (b *TargetSetBody) validate(fe *fieldErrors) {
 	if b.Coverage != nil {
 		v.coverage("body.coverage", b.Coverage)
 	}
+	v.enum("body.boundary_type", b.BoundaryType, false, boundaryTypes)
 
 	if b.Offsets != nil && b.Offsets.MaxPct != nil {
 		if !b.Offsets.Allowed {
@@ -683,8 +746,9 @@ func (b *TargetWithdrawnBody) validate(fe *fieldErrors) {
 //   - total_tco2e: required; with lines, exactly the sum of their tco2e; without lines,
 //     at least 0;
 //   - restates: optional event id of the inventory this one recalculates;
-//   - source: optional DocumentRef; boundary: optional text of at most 4000 characters
-//     describing the inventory boundary.
+//   - source: optional DocumentRef; boundary_type: optional, community (the default
+//     when absent) or government_operations; boundary: optional text of at most 4000
+//     characters describing the inventory boundary.
 type InventoryBody struct {
 	Year      int    `json:"year"`
 	Framework string `json:"framework"`
@@ -698,7 +762,10 @@ type InventoryBody struct {
 	// that this one recalculates ("" when it does not).
 	Restates string       `json:"restates,omitempty"`
 	Source   *DocumentRef `json:"source,omitempty"`
-	Boundary string       `json:"boundary,omitempty"`
+	// BoundaryType is community (also when "") or government_operations. A
+	// restatement has the boundary of the inventory it restates (a replay rule).
+	BoundaryType string `json:"boundary_type,omitempty"`
+	Boundary     string `json:"boundary,omitempty"`
 }
 
 // InventoryLine is one figure of an inventory.
@@ -806,6 +873,7 @@ func (b *InventoryBody) validate(fe *fieldErrors) {
 		v.eventID("body.restates", b.Restates)
 	}
 	v.document("body.source", b.Source)
+	v.enum("body.boundary_type", b.BoundaryType, false, boundaryTypes)
 	v.text("body.boundary", b.Boundary, false, maxTextLen, true)
 }
 
@@ -1579,6 +1647,9 @@ func (v bodyCheck) document(path string, d *DocumentRef) {
 	}
 	if _, problem := checkText(d.Title, false, maxNameLen, false); problem != "" {
 		v.add(path+".title", "%s", problem)
+	}
+	if _, problem := checkText(d.Quote, false, maxReasonLen, true); problem != "" {
+		v.add(path+".quote", "%s", problem)
 	}
 }
 

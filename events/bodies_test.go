@@ -287,6 +287,30 @@ func TestDecodeBodyInvalid(t *testing.T) {
 			`{"target_id":"t","type":"fixed_level","target_year":2.03e3,"target_emissions_tco2e":1,"legal_status":"law"}`,
 			[]events.FieldError{fe("body", "target_year: expected a number, got JSON number 2.03e3")}},
 
+		// Sources, summits, municipalities and boundaries (SPEC §6.0, §6.3, §6.6, §6.8).
+		{"enrolment: municipality outside China", events.TypePartyEnrolled,
+			`{"kind":"jurisdiction","names":{"en":"X"},"country":"US","level":"municipality","keys":[$K1]}`,
+			[]events.FieldError{fe("body.level", "municipality is only used with country CN (a province-level municipality)")}},
+		{"enrolment: a summit endorsed and attended", events.TypePartyEnrolled,
+			`{"kind":"jurisdiction","names":{"en":"X"},"country":"CN","level":"city","keys":[$K1],` +
+				`"endorsements":[{"summit":"2016-beijing","date":"2016-06-07"}],"participations":[{"summit":"2016-beijing","date":"2016-06-07","source":{"url":"ftp://x"}}]}`,
+			[]events.FieldError{
+				fe("body.participations[0].summit", "duplicates body.endorsements[0].summit"),
+				fe("body.participations[0].source.url", `"ftp://x" is not an absolute http or https URL`),
+			}},
+		{"enrolment: participations of a verifier", events.TypePartyEnrolled,
+			`{"kind":"verifier","names":{"en":"V"},"keys":[$K1],"participations":[{"summit":"2016-beijing","date":"2016-06-07"}]}`,
+			[]events.FieldError{fe("body.participations", "not allowed for kind verifier")}},
+		{"target: unknown boundary, quote too long", events.TypeTargetSet,
+			`{"target_id":"t","type":"base_year_absolute","base_year":2009,"target_year":2030,"reduction_pct":40,"boundary_type":"municipal","legal_status":"policy","source":{"url":"https://x.example","quote":"$LONG1001"}}`,
+			[]events.FieldError{
+				fe("body.boundary_type", `"municipal" is not one of community, government_operations`),
+				fe("body.source.quote", "has 1001 characters, at most 1000 allowed"),
+			}},
+		{"inventory: unknown boundary", events.TypeInventoryReported,
+			`{"year":2017,"framework":"IPCC2006","level":"territorial","gwp":"AR5","total_tco2e":1,"boundary_type":"operations"}`,
+			[]events.FieldError{fe("body.boundary_type", `"operations" is not one of community, government_operations`)}},
+
 		// network.genesis
 		{"genesis: several problems", events.TypeGenesis, `{"origin":"my log","name":"","registrar_keys":[],"log_key":"nonsense"}`,
 			[]events.FieldError{

@@ -421,6 +421,8 @@ func (r *DocumentRef) decodeJSON(d *jsonDecoder) {
 			d.str(&r.SHA256)
 		case "title":
 			d.str(&r.Title)
+		case "quote":
+			d.str(&r.Quote)
 		default:
 			d.unknown(k)
 		}
@@ -530,6 +532,8 @@ func (b *EnrolledBody) decodeJSON(d *jsonDecoder) {
 			keyRefs(d, &b.Keys)
 		case "endorsements":
 			decodeSlice(d, &b.Endorsements, func(e *Endorsement) { e.decodeJSON(d) })
+		case "participations":
+			decodeSlice(d, &b.Participations, func(e *Participation) { e.decodeJSON(d) })
 		default:
 			d.unknown(k)
 		}
@@ -549,13 +553,19 @@ func (c *PartyCodes) decodeJSON(d *jsonDecoder) {
 	})
 }
 
-func (e *Endorsement) decodeJSON(d *jsonDecoder) {
+func (e *Endorsement) decodeJSON(d *jsonDecoder) { decodeSummitRef(d, &e.Summit, &e.Date, &e.Source) }
+
+func (e *Participation) decodeJSON(d *jsonDecoder) { decodeSummitRef(d, &e.Summit, &e.Date, &e.Source) }
+
+func decodeSummitRef(d *jsonDecoder, summit, date *string, source **DocumentRef) {
 	d.object(func(k []byte) {
 		switch string(k) {
 		case "summit":
-			d.str(&e.Summit)
+			d.str(summit)
 		case "date":
-			d.str(&e.Date)
+			d.str(date)
+		case "source":
+			decodePtr(d, source)
 		default:
 			d.unknown(k)
 		}
@@ -575,6 +585,8 @@ func (b *EndorsementBody) decodeJSON(d *jsonDecoder) {
 			d.str(&b.Date)
 		case "target_wording":
 			d.str(&b.TargetWording)
+		case "source":
+			decodePtr(d, &b.Source)
 		default:
 			d.unknown(k)
 		}
@@ -612,6 +624,8 @@ func (b *TargetSetBody) decodeJSON(d *jsonDecoder) {
 			decodeSlice(d, &b.Milestones, func(m *Milestone) { m.decodeJSON(d) })
 		case "coverage":
 			decodePtr(d, &b.Coverage)
+		case "boundary_type":
+			d.str(&b.BoundaryType)
 		case "offsets":
 			decodePtr(d, &b.Offsets)
 		case "legal_status":
@@ -701,6 +715,8 @@ func (b *InventoryBody) decodeJSON(d *jsonDecoder) {
 			d.str(&b.Restates)
 		case "source":
 			decodePtr(d, &b.Source)
+		case "boundary_type":
+			d.str(&b.BoundaryType)
 		case "boundary":
 			d.str(&b.Boundary)
 		default:

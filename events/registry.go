@@ -71,7 +71,7 @@ func (k *KeyState) Active() bool { return k.RevokedSeq == 0 }
 type eventRef struct {
 	hash      Hash
 	party     uint32
-	year      uint16 // inventory year, for restatements
+	year      uint16 // inventory year, for restatements; bit 15 set: boundary government_operations
 	typ       uint8  // index in EventTypes()
 	retracted bool
 }
@@ -376,8 +376,8 @@ func (r *Registry) checkReferences(e *Entry, ps *PartyState) *Finding {
 			if f != nil {
 				return f
 			}
-			if EventTypes()[ref.typ] != TypeInventoryReported || int(ref.year) != b.Year {
-				return findingf(CodeBadReference, "restates %s, which is not an inventory of %d", b.Restates, b.Year)
+			if EventTypes()[ref.typ] != TypeInventoryReported || ref.year != inventoryKey(b) {
+				return findingf(CodeBadReference, "restates %s, which is not an inventory of %d with boundary %s", b.Restates, b.Year, EffectiveBoundary(b.BoundaryType))
 			}
 		}
 	case *RetractionBody:
@@ -497,7 +497,7 @@ func (r *Registry) commit(e *Entry) {
 	case *PlanBody:
 		ps.Plans[b.PlanID] = b.Version
 	case *InventoryBody:
-		ref.year = uint16(b.Year)
+		ref.year = inventoryKey(b)
 	case *RetractionBody:
 		u, _ := ulid.ParseStrict(b.EventID)
 		old := r.events[u]
@@ -510,4 +510,14 @@ func (r *Registry) commit(e *Entry) {
 // String summarises the state for debugging.
 func (r *Registry) String() string {
 	return fmt.Sprintf("registry{applied=%d parties=%d keys=%d events=%d}", r.applied, len(r.parties), len(r.keys), len(r.events))
+}
+
+// inventoryKey is what a restatement must share with the inventory it restates: the
+// year, and the boundary (bit 15 set for government_operations).
+func inventoryKey(b *InventoryBody) uint16 {
+	k := uint16(b.Year)
+	if EffectiveBoundary(b.BoundaryType) == BoundaryGovernmentOperations {
+		k |= 1 << 15
+	}
+	return k
 }

@@ -145,6 +145,9 @@ type EnrolledBody struct {
 	Codes        *PartyCodes       `json:"codes,omitempty"`
 	Keys         []PublicKeyRef    `json:"keys"`
 	Endorsements []Endorsement     `json:"endorsements,omitempty"`
+	// Participations are summits the jurisdiction took part in without a recorded
+	// endorsement of the Declaration there: a participant is not an endorser.
+	Participations []Participation `json:"participations,omitempty"`
 }
 
 // PartyCodes are a party's standard identifiers.
@@ -153,10 +156,21 @@ type PartyCodes struct {
 	UNLOCODE  string `json:"unlocode,omitempty"`
 }
 
-// Endorsement is a party's endorsement of the Declaration at one summit.
+// Endorsement is a party's endorsement of the Declaration at one summit, with the
+// document that shows it (optional).
 type Endorsement struct {
-	Summit string `json:"summit"`
-	Date   string `json:"date"`
+	Summit string       `json:"summit"`
+	Date   string       `json:"date"`
+	Source *DocumentRef `json:"source,omitempty"`
+}
+
+// Participation is a party's taking part in one summit of the Declaration without an
+// endorsement recorded there (for example a participant of the 2016 Beijing summit
+// whose endorsement no source names), with the document that shows it (optional).
+type Participation struct {
+	Summit string       `json:"summit"`
+	Date   string       `json:"date"`
+	Source *DocumentRef `json:"source,omitempty"`
 }
 
 // KeyAddedBody adds a key to the party's chain; the new key must co-sign.
@@ -209,13 +223,16 @@ type RetractionBody struct {
 //
 // Rules: url required, an absolute http or https URL of at most 2048 characters,
 // without white space, control characters or user information; sha256 optional (many
-// public sources change or cannot be fetched byte for byte), the lower-case hex
-// SHA-256 of the document when present; title optional text of at most 300
-// characters.
+// public sources change or cannot be fetched byte for byte: a reference without it is
+// valid and is shown as not pinned), the lower-case hex SHA-256 of the document when
+// present; title optional text of at most 300 characters; quote optional text of at
+// most 1000 characters (line feeds allowed): the passage of the document that states
+// the figure, as read.
 type DocumentRef struct {
 	URL    string `json:"url"`
 	SHA256 string `json:"sha256,omitempty"`
 	Title  string `json:"title,omitempty"`
+	Quote  string `json:"quote,omitempty"`
 }
 
 // EventType implements Body.

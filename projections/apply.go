@@ -296,7 +296,7 @@ func targetRevOf(tr *TargetRevisionRow) targetRev {
 
 func invHeaderOf(ir *InventoryRow) invHeader {
 	return invHeader{year: ir.Year, seq: ir.Event.Seq, ref: ir.Event.Ref(), total: ir.TotalTCO2e, gwp: ir.GWP, level: ir.Level,
-		framework: ir.Framework, restates: ir.Restates, retracted: ir.Retracted != nil, current: ir.Current, restatedBy: ir.RestatedBy}
+		framework: ir.Framework, boundary: events.EffectiveBoundary(ir.BoundaryType), restates: ir.Restates, retracted: ir.Retracted != nil, current: ir.Current, restatedBy: ir.RestatedBy}
 }
 
 // restand rewrites the rows of a year's inventories whose standing changed; the row
@@ -395,7 +395,7 @@ func (t *txn) apply() error {
 		t.notify(viewParties, p.Party)
 	case *events.EnrolledBody:
 		err = t.enrol(PartyRow{ID: p.Party, Kind: b.Kind, Names: b.Names, Country: b.Country, Level: b.Level, Parent: b.Parent,
-			Codes: b.Codes, Enrolled: t.ref}, b.Keys, b.Endorsements)
+			Codes: b.Codes, Enrolled: t.ref, Participations: b.Participations}, b.Keys, b.Endorsements)
 	case *events.KeyAddedBody:
 		err = t.addKey(p.Party, b.Key)
 		t.notify(viewParties, p.Party)
@@ -404,7 +404,7 @@ func (t *txn) apply() error {
 		t.notify(viewParties, p.Party)
 	case *events.EndorsementBody:
 		err = t.set(endorsementKey(p.Party, p.Seq).last(b.Summit), &EndorsementRow{Summit: b.Summit, Date: b.Date,
-			TargetWording: b.TargetWording, Source: events.TypeEndorsement, Event: t.ref})
+			TargetWording: b.TargetWording, Source: events.TypeEndorsement, Document: b.Source, Event: t.ref})
 		t.notify(viewParties, p.Party)
 	case *events.TargetSetBody:
 		id.TargetID = b.TargetID
@@ -446,7 +446,7 @@ func (t *txn) enrol(row PartyRow, keys []events.PublicKeyRef, ends []events.Endo
 	}
 	for _, e := range ends {
 		if err := t.set(endorsementKey(row.ID, t.ref.Seq).last(e.Summit), &EndorsementRow{Summit: e.Summit, Date: e.Date,
-			Source: events.TypePartyEnrolled, Event: t.ref}); err != nil {
+			Source: events.TypePartyEnrolled, Document: e.Source, Event: t.ref}); err != nil {
 			return err
 		}
 	}
@@ -493,7 +493,7 @@ func (t *txn) inventory(b *events.InventoryBody) error {
 		return err
 	}
 	row := InventoryRow{Year: b.Year, Event: t.ref, Framework: b.Framework, Level: b.Level, GWP: b.GWP, TotalTCO2e: *b.TotalTCO2e,
-		Restates: b.Restates, Source: b.Source, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
+		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
 	m.invs = append(m.invs, invHeaderOf(&row))
 	if err := t.restand(m, b.Year, t.ref.Seq, &row); err != nil {
 		return err

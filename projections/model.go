@@ -42,6 +42,9 @@ type invHeader struct {
 	gwp       string
 	level     string
 	framework string
+	// boundary is the effective boundary_type (events.EffectiveBoundary): each
+	// boundary has its own current inventory per year.
+	boundary  string
 	restates  string
 	retracted bool
 	// current and restatedBy are the standing as stored in the row.
@@ -49,18 +52,23 @@ type invHeader struct {
 	restatedBy []Ref
 }
 
-// standing computes the Current and RestatedBy of every inventory of year, and calls
-// changed for each one (index into invs) whose stored standing differs.
+// standing computes the Current and RestatedBy of every inventory of year (of every
+// boundary), and calls changed for each one (index into invs) whose stored standing
+// differs.
 func standing(invs []invHeader, year int, changed func(i int, current bool, restatedBy []Ref)) {
-	cur := -1
+	curOf := map[string]int{} // boundary → the year's current inventory
 	for _, i := range currentInventories(invs) {
 		if invs[i].year == year {
-			cur = i
+			curOf[events.EffectiveBoundary(invs[i].boundary)] = i
 		}
 	}
 	for i := range invs {
 		if invs[i].year != year {
 			continue
+		}
+		cur, ok := curOf[events.EffectiveBoundary(invs[i].boundary)]
+		if !ok {
+			cur = -1
 		}
 		var by []Ref
 		for j := range invs {
@@ -102,22 +110,33 @@ func currentTarget(revs []targetRev) *targetRev {
 	return nil
 }
 
-// currentInventories picks each year's current inventory: among the year's
-// inventories that were not retracted, leave out those that another of them
-// restates, and take the latest (highest seq) of the rest. It returns the indexes
-// into invs of the picks, in increasing year order.
+// currentInventories picks each year's current inventory of each boundary: among
+// the inventories of that year and boundary that were not retracted, leave out those
+// that another of them restates, and take the latest (highest seq) of the rest. It
+// returns the indexes into invs of the picks, in increasing year order (community
+// before government_operations within a year).
 func currentInventories(invs []invHeader) []int {
-	byYear := map[int][]int{}
+	type group struct {
+		year     int
+		boundary string
+	}
+	byYear := map[group][]int{}
 	for i, h := range invs {
 		if !h.retracted {
-			byYear[h.year] = append(byYear[h.year], i)
+			g := group{h.year, events.EffectiveBoundary(h.boundary)}
+			byYear[g] = append(byYear[g], i)
 		}
 	}
-	years := make([]int, 0, len(byYear))
+	years := make([]group, 0, len(byYear))
 	for y := range byYear {
 		years = append(years, y)
 	}
-	slices.Sort(years)
+	slices.SortFunc(years, func(a, b group) int {
+		if a.year != b.year {
+			return a.year - b.year
+		}
+		return slices.Index(events.BoundaryTypes(), a.boundary) - slices.Index(events.BoundaryTypes(), b.boundary)
+	})
 	out := make([]int, 0, len(years))
 	for _, y := range years {
 		cands := byYear[y]
@@ -141,13 +160,16 @@ func currentInventories(invs []invHeader) []int {
 	return out
 }
 
-// series returns the current inventory series.
-func (m *partyModel) series() []Point {
+// series returns the current inventory series of one boundary (an effective
+// boundary_type): progress never mixes boundaries.
+func (m *partyModel) series(boundary string) []Point {
 	cur := currentInventories(m.invs)
-	out := make([]Point, len(cur))
-	for k, i := range cur {
+	out := make([]Point, 0, len(cur))
+	for _, i := range cur {
 		h := m.invs[i]
-		out[k] = Point{Year: h.year, TCO2e: h.total, GWP: h.gwp, Level: h.level, Framework: h.framework, Ref: h.ref}
+		if events.EffectiveBoundary(h.boundary) == boundary {
+			out = append(out, Point{Year: h.year, TCO2e: h.total, GWP: h.gwp, Level: h.level, Framework: h.framework, Ref: h.ref})
+		}
 	}
 	return out
 }
@@ -156,9 +178,15 @@ func (m *partyModel) series() []Point {
 func (m *partyModel) summary() (Summary, map[string]Progress) {
 	s := Summary{ID: m.row.ID, Kind: m.row.Kind, Names: m.row.Names, Country: m.row.Country, Level: m.row.Level, Parent: m.row.Parent,
 		ActiveTargets: []TargetRef{}, Plans: []PlanRef{}, Partnerships: []PartnershipRef{}}
-	series := m.series()
-	if len(series) > 0 {
-		l := series[len(series)-1]
+	// The latest inventory (the inventories commitment, network totals) is the
+	// latest community-wide one: a government_operations inventory is a part of the
+	// jurisdiction's emissions, not its total.
+	series := map[string][]Point{}
+	for _, b := range events.BoundaryTypes() {
+		series[b] = m.series(b)
+	}
+	if cs := series[events.BoundaryCommunity]; len(cs) > 0 {
+		l := cs[len(cs)-1]
 		s.LatestInventory = &InventoryRef{Year: l.Year, TotalTCO2e: l.TCO2e, GWP: l.GWP, Level: l.Level, Ref: l.Ref}
 	}
 	progress := map[string]Progress{}
@@ -170,7 +198,7 @@ func (m *partyModel) summary() (Summary, map[string]Progress) {
 		}
 		bodies[id] = cur.body
 		s.ActiveTargets = append(s.ActiveTargets, TargetRef{TargetID: id, Type: cur.body.Type, EndYear: EndYear(cur.body), Ref: cur.ref})
-		progress[id] = Assess(TargetInput{Body: cur.body, Ref: cur.ref}, series)
+		progress[id] = Assess(TargetInput{Body: cur.body, Ref: cur.ref}, series[events.EffectiveBoundary(cur.body.BoundaryType)])
 	}
 	for _, id := range sortedKeys(m.plans) {
 		vs := m.plans[id]

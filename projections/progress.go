@@ -37,6 +37,13 @@ const (
 	ReasonNoBaselineFigure = "no_baseline_figure"
 	// ReasonNoInventory: not_assessable; nothing reported.
 	ReasonNoInventory = "no_inventory"
+	// ReasonNoBoundaryInventory: not_assessable; a target of Boundary (not
+	// community-wide) and no inventory of that boundary.
+	ReasonNoBoundaryInventory = "no_boundary_inventory"
+	// ReasonNoBaseEmissions: not_assessable; a base_year_absolute target without base
+	// emissions, and no inventory (of its Boundary, "" for community-wide) for its
+	// BaseYear.
+	ReasonNoBaseEmissions = "no_base_emissions"
 	// ReasonMethodMismatch: not_assessable; the inventories of Year (the latest) and
 	// OtherYear differ in GWP or Level (each the two values, latest first, when they
 	// differ).
@@ -70,7 +77,7 @@ const (
 
 // ReasonCodes returns every reason code.
 func ReasonCodes() []string {
-	return []string{ReasonIntensityTarget, ReasonNoBaselineFigure, ReasonNoInventory, ReasonMethodMismatch, ReasonNoTargetLevel,
+	return []string{ReasonIntensityTarget, ReasonNoBaselineFigure, ReasonNoInventory, ReasonNoBoundaryInventory, ReasonNoBaseEmissions, ReasonMethodMismatch, ReasonNoTargetLevel,
 		ReasonNoPath, ReasonAtOrBelowTarget, ReasonTargetYearPassed, ReasonOnPath, ReasonAbovePath, ReasonBeforePeakYear,
 		ReasonNothingBeforePeak, ReasonPeakExceeded, ReasonPeakConfirmed, ReasonPeakUnconfirmed}
 }
@@ -93,6 +100,8 @@ type ReasonParams struct {
 	GWP        []string `json:"gwp,omitempty"`
 	Level      []string `json:"level,omitempty"`
 	Unit       string   `json:"intensity_unit,omitempty"`
+	BaseYear   int      `json:"base_year,omitempty"`
+	Boundary   string   `json:"boundary,omitempty"`
 }
 
 // methodParams fills the GWP and Level of a method_mismatch between the latest
@@ -298,7 +307,7 @@ func Assess(t TargetInput, series []Point) Progress {
 		return assessPeak(p, b, series)
 	}
 	if len(series) == 0 {
-		return notAssessable("no inventory has been reported", ReasonNoInventory, nil)
+		return notAssessable(noInventory(b))
 	}
 	last := series[len(series)-1]
 	y, tYear := last.Year, p.TargetYear
@@ -339,6 +348,10 @@ func Assess(t TargetInput, series []Point) Progress {
 		p.Target = targetFigure(m.Year, *m.TargetEmissionsTCO2e, "target.milestones", t.Ref)
 	}
 	if p.Target == nil {
+		if b.Type == events.TargetBaseYearAbsolute && b.BaseYear != nil && p.Base == nil {
+			return notAssessable(fmt.Sprintf("the base-year emissions are not known: the target states no base_emissions_tco2e and no %sinventory is reported for its base year %d, so %s%% below them cannot be computed",
+				boundaryWords(b), *b.BaseYear, b.ReductionPct), ReasonNoBaseEmissions, &ReasonParams{BaseYear: *b.BaseYear, Boundary: boundaryOf(b)})
+		}
 		return notAssessable("the target has no absolute target level", ReasonNoTargetLevel, nil)
 	}
 
@@ -479,7 +492,8 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 	P := *b.PeakYear
 	pk := &PeakProgress{PeakYear: P, Qualifier: b.Qualifier}
 	if len(series) == 0 {
-		p.Status, p.Reason, p.ReasonCode = StatusNotAssessable, "no inventory has been reported", ReasonNoInventory
+		p.Status = StatusNotAssessable
+		p.Reason, p.ReasonCode, p.ReasonParams = noInventory(b)
 		return p
 	}
 	last := series[len(series)-1]
@@ -544,6 +558,34 @@ func assessPeak(p Progress, b *events.TargetSetBody, series []Point) Progress {
 		p.Reason = fmt.Sprintf("the maximum (%d: %s) is at or before the peak year %d, but only %d later inventories are lower (2 needed)", mx.Year, pk.Maximum.TCO2e, P, pk.LowerAfter)
 	}
 	return p
+}
+
+// noInventory is the reason (sentence, code and parameters) a target without
+// inventories is not assessable. A government_operations target is assessed only
+// with inventories of that boundary.
+func noInventory(b *events.TargetSetBody) (string, string, *ReasonParams) {
+	if bt := boundaryOf(b); bt != "" {
+		return fmt.Sprintf("no inventory of the target's boundary (%s) has been reported; inventories of other boundaries are not compared with it", bt),
+			ReasonNoBoundaryInventory, &ReasonParams{Boundary: bt}
+	}
+	return "no inventory has been reported", ReasonNoInventory, nil
+}
+
+// boundaryOf is a target's boundary when it is not community-wide, else "".
+func boundaryOf(b *events.TargetSetBody) string {
+	if bt := events.EffectiveBoundary(b.BoundaryType); bt != events.BoundaryCommunity {
+		return bt
+	}
+	return ""
+}
+
+// boundaryWords names a target's boundary for a reason: "" for community,
+// "government_operations " otherwise.
+func boundaryWords(b *events.TargetSetBody) string {
+	if bt := boundaryOf(b); bt != "" {
+		return bt + " "
+	}
+	return ""
 }
 
 // mismatch says how two inventories differ in gwp or level ("" when they agree).

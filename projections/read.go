@@ -24,6 +24,9 @@ type PartyDetail struct {
 	Party        PartyRow         `json:"party"`
 	Keys         []KeyView        `json:"keys"`
 	Endorsements []EndorsementRow `json:"endorsements"`
+	// Declaration is the jurisdiction's standing with the Declaration: endorser or
+	// not, and why (jurisdictions only; declaration.go).
+	Declaration *Declaration `json:"declaration,omitempty"`
 	// Commitments is the Declaration's four commitments (jurisdictions only).
 	Commitments  *Commitments        `json:"commitments,omitempty"`
 	Targets      []TargetView        `json:"targets"`
@@ -257,6 +260,9 @@ func (v *Views) readParty(r pebble.Reader, id string, asOf int, full bool) (*Par
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if d.Party.Kind == events.KindJurisdiction {
+		d.Declaration = declarationOf(&d.Party, d.Endorsements)
+	}
 	d.Targets = targetViews(revs, d.progress)
 	d.Plans = planViews(plans)
 	return d, nil
@@ -456,6 +462,7 @@ type PartyListItem struct {
 	Country         string            `json:"country,omitempty"`
 	Level           string            `json:"level,omitempty"`
 	Parent          string            `json:"parent,omitempty"`
+	Declaration     *Declaration      `json:"declaration,omitempty"`
 	Commitments     *Commitments      `json:"commitments,omitempty"`
 	LatestInventory *InventoryRef     `json:"latest_inventory"`
 	MainTarget      *Progress         `json:"main_target"`
@@ -533,13 +540,17 @@ func (v *Views) readList(r pebble.Reader, f PartyFilter, asOf int) (*PartyList, 
 	if err != nil {
 		return nil, err
 	}
+	decls, err := readDeclarations(r)
+	if err != nil {
+		return nil, err
+	}
 	for i := range sums {
 		s := &sums[i]
 		if !f.match(&s.Summary, s.status()) {
 			continue
 		}
 		it := PartyListItem{ID: s.ID, Kind: s.Kind, Names: s.Names, Country: s.Country, Level: s.Level, Parent: s.Parent,
-			LatestInventory: s.LatestInventory, MainTarget: s.main}
+			Declaration: decls[s.ID], LatestInventory: s.LatestInventory, MainTarget: s.main}
 		if s.Kind == events.KindJurisdiction {
 			it.Commitments = v.commitments(&s.Summary, asOf)
 		}
@@ -596,6 +607,10 @@ type Network struct {
 	// Progress counts the jurisdictions by their main target's status ("none": no
 	// active target).
 	Progress []StatusCount `json:"progress"`
+	// Declaration counts the endorsers of the Declaration and the jurisdictions of
+	// each group (declaration.go): participants and jurisdictions enrolled without an
+	// endorsement are not endorsers.
+	Declaration NetworkDeclaration `json:"declaration"`
 }
 
 // CountryTotals sums the latest inventories of one country's jurisdictions.
@@ -677,6 +692,11 @@ func (v *Views) readNetwork(r pebble.Reader, asOf int) (*Network, error) {
 			Note: "the sum of each reporting jurisdiction's latest current inventory; the years differ (see year_mix), and jurisdictions may overlap (a city within its state or province is counted in both), so this is not a national total"}
 		byCountry[c] = ct
 	}
+	decls, err := readDeclarations(r)
+	if err != nil {
+		return nil, err
+	}
+	var jurisdictions []string
 	statuses := map[string]*StatusCount{}
 	for i := range sums {
 		s := &sums[i]
@@ -684,6 +704,7 @@ func (v *Views) readNetwork(r pebble.Reader, asOf int) (*Network, error) {
 			continue
 		}
 		n.Jurisdictions++
+		jurisdictions = append(jurisdictions, s.ID)
 		ct := byCountry[s.Country]
 		if ct == nil {
 			continue
@@ -727,6 +748,7 @@ func (v *Views) readNetwork(r pebble.Reader, asOf int) (*Network, error) {
 			n.Progress = append(n.Progress, *sc)
 		}
 	}
+	n.Declaration = networkDeclaration(jurisdictions, decls)
 	return n, nil
 }
 
@@ -778,6 +800,9 @@ func (d *PartyDetail) appendJSON(b []byte) ([]byte, error) {
 	field("party", &d.Party, false)
 	field("keys", d.Keys, false)
 	field("endorsements", d.Endorsements, false)
+	if d.Declaration != nil {
+		field("declaration", d.Declaration, false)
+	}
 	if d.Commitments != nil {
 		field("commitments", d.Commitments, false)
 	}

@@ -55,6 +55,9 @@ type PartyRow struct {
 	Codes   *events.PartyCodes `json:"codes,omitempty"`
 	// Enrolled is the party.enrolled (or network.genesis) event.
 	Enrolled EventRef `json:"enrolled"`
+	// Participations are the summits the enrolment says the jurisdiction took part in
+	// without an endorsement (not an endorser).
+	Participations []events.Participation `json:"participations,omitempty"`
 }
 
 // KeyRow is one key of a party and when it was valid: from the event that added it
@@ -105,12 +108,14 @@ type IDRow struct {
 // EndorsementRow is one endorsement of the Declaration: from the enrolment body
 // (Source "party.enrolled") or an endorsement.recorded event.
 type EndorsementRow struct {
-	Summit        string      `json:"summit"`
-	Date          string      `json:"date"`
-	TargetWording string      `json:"target_wording,omitempty"`
-	Source        string      `json:"source"`
-	Event         EventRef    `json:"event"`
-	Retracted     *Retraction `json:"retracted,omitempty"`
+	Summit        string `json:"summit"`
+	Date          string `json:"date"`
+	TargetWording string `json:"target_wording,omitempty"`
+	Source        string `json:"source"`
+	// Document is the document that shows the endorsement, when the event names one.
+	Document  *events.DocumentRef `json:"document,omitempty"`
+	Event     EventRef            `json:"event"`
+	Retracted *Retraction         `json:"retracted,omitempty"`
 }
 
 // TargetRevisionRow is one event of a target's history: a target.set (a revision)
@@ -140,12 +145,14 @@ type InventoryRow struct {
 	TotalTCO2e events.Decimal      `json:"total_tco2e"`
 	Restates   string              `json:"restates,omitempty"`
 	Source     *events.DocumentRef `json:"source,omitempty"`
-	Boundary   string              `json:"boundary,omitempty"`
-	Lines      int                 `json:"lines"`
-	Breakdown  *Breakdown          `json:"breakdown,omitempty"`
-	Retracted  *Retraction         `json:"retracted,omitempty"`
-	Current    bool                `json:"current"`
-	RestatedBy []Ref               `json:"restated_by,omitempty"`
+	// BoundaryType is the event's boundary_type as written ("" means community).
+	BoundaryType string      `json:"boundary_type,omitempty"`
+	Boundary     string      `json:"boundary,omitempty"`
+	Lines        int         `json:"lines"`
+	Breakdown    *Breakdown  `json:"breakdown,omitempty"`
+	Retracted    *Retraction `json:"retracted,omitempty"`
+	Current      bool        `json:"current"`
+	RestatedBy   []Ref       `json:"restated_by,omitempty"`
 
 	// raw is the row as stored, when the read path did not decode it: MarshalJSON
 	// writes it as is.

@@ -5,9 +5,11 @@
 // does on a new data directory.
 //
 // The data is network.json, embedded in the binary. Every figure in it carries its
-// source and a confidence mark (V verified in the source text, K general knowledge
-// consistent with the sources, derived from V figures); nothing uncertain (U) is used.
-// README.md in this directory lists every figure with its source and what was left out.
+// source (and, for the figures of endorsers-and-figures.json, the quoted passage) and a
+// confidence mark (V verified in the source text, K general knowledge consistent with
+// the sources, derived from V figures); nothing uncertain (U) is recorded. README.md in
+// this directory counts the events by party, type and confidence, and lists what was
+// left out.
 //
 // Each demo party gets its own Ed25519 key, generated on first seeding and kept in a
 // key directory (DATA/demo-keys/<party>.key, the format of events.MarshalKeyFile, mode
@@ -20,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -57,6 +60,8 @@ type Party struct {
 	// Confidence says how sure the party's identity data is (names, codes,
 	// endorsements).
 	Confidence string `json:"confidence"`
+	// Data names the row of the source data set the party comes from.
+	Data string `json:"data,omitempty"`
 	// Sources back the party's endorsement and names.
 	Sources []string `json:"sources,omitempty"`
 	// Enrolment is the party.enrolled body without keys.
@@ -74,6 +79,13 @@ type Event struct {
 	Confidence string `json:"confidence"`
 	// Note is a curator's remark (how the source was mapped); it is not in the event.
 	Note string `json:"note,omitempty"`
+	// Data names the rows of the source data sets the event comes from
+	// ("figures[23]" is a row of endorsers-and-figures.json).
+	Data string `json:"data,omitempty"`
+	// RestatesYear makes an inventory.reported a restatement: seeding fills the body's
+	// restates with the id of the party's earlier inventory of that year (and the
+	// same boundary) in this file.
+	RestatesYear int `json:"restates_year,omitempty"`
 	// Body is the event body as it goes on the wire.
 	Body json.RawMessage `json:"body"`
 	body events.Body
@@ -86,6 +98,8 @@ type Partnership struct {
 	Submitter string `json:"submitter"`
 	// Confidence is the source data's mark.
 	Confidence string `json:"confidence"`
+	// Data names the source data set the partnership comes from.
+	Data string `json:"data,omitempty"`
 	// Body is the partnership.recorded body.
 	Body json.RawMessage `json:"body"`
 	body *events.PartnershipBody
@@ -119,8 +133,10 @@ func Load() (*Network, error) { return loadOnce() }
 
 // Parse decodes and checks demo network data: unknown fields are rejected, every body
 // must be valid for its event type (events.DecodeBody), every party id well-formed and
-// distinct, every figure marked with a confidence that is not U, partners and subjects
-// must be demo parties, and the verifier must be VerifierID's kind verifier.
+// distinct, every figure marked with a confidence that is not U, every target,
+// inventory, plan, partnership, endorsement and participation must name its source
+// document, a restatement must name an earlier inventory of its party, partners and
+// subjects must be demo parties, and the verifier must be VerifierID's kind verifier.
 func Parse(b []byte) (*Network, error) {
 	var n Network
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -152,6 +168,16 @@ func Parse(b []byte) (*Network, error) {
 		if p.Enrolment.Keys != nil {
 			bad("%s: enrolment keys are generated when seeding; omit them", what)
 		}
+		for j, e := range p.Enrolment.Endorsements {
+			if e.Source == nil {
+				bad("%s: endorsements[%d]: no source", what, j)
+			}
+		}
+		for j, e := range p.Enrolment.Participations {
+			if e.Source == nil {
+				bad("%s: participations[%d]: no source", what, j)
+			}
+		}
 		for j, e := range p.Events {
 			ewhat := fmt.Sprintf("%s events[%d] %s", what, j, e.Type)
 			confident(ewhat, e.Confidence)
@@ -166,6 +192,14 @@ func Parse(b []byte) (*Network, error) {
 				continue
 			}
 			e.body = body
+			if SourceOf(body) == nil {
+				bad("%s: no source document", ewhat)
+			}
+			if e.RestatesYear != 0 {
+				if _, err := p.restated(j); err != nil {
+					bad("%s: %w", ewhat, err)
+				}
+			}
 		}
 	}
 	for i, ps := range n.Partnerships {
@@ -177,6 +211,9 @@ func Parse(b []byte) (*Network, error) {
 			continue
 		}
 		ps.body = body.(*events.PartnershipBody)
+		if ps.body.Document == nil {
+			bad("%s: no source document", what)
+		}
 		found := false
 		for _, id := range ps.body.Partners {
 			found = found || id == ps.Submitter
@@ -212,6 +249,49 @@ func Parse(b []byte) (*Network, error) {
 	return &n, nil
 }
 
+// SourceOf returns the document a content body names as its source: source for a
+// target, an inventory or an endorsement, document for a plan or a partnership; nil
+// when it names none, or for other types.
+func SourceOf(b events.Body) *events.DocumentRef {
+	switch b := b.(type) {
+	case *events.TargetSetBody:
+		return b.Source
+	case *events.InventoryBody:
+		return b.Source
+	case *events.EndorsementBody:
+		return b.Source
+	case *events.PlanBody:
+		return b.Document
+	case *events.PartnershipBody:
+		return b.Document
+	}
+	return nil
+}
+
+// restated returns the position (in p.Events) of the inventory that Events[at]
+// restates: the last earlier inventory.reported of year RestatesYear with the same
+// boundary.
+func (p *Party) restated(at int) (int, error) {
+	e := p.Events[at]
+	b, ok := e.body.(*events.InventoryBody)
+	if !ok {
+		return 0, fmt.Errorf("restates_year on a %s", e.Type)
+	}
+	if b.Restates != "" {
+		return 0, errors.New("restates is filled in when seeding: give restates_year instead")
+	}
+	if b.Year != e.RestatesYear {
+		return 0, fmt.Errorf("restates_year %d is not the inventory's year %d", e.RestatesYear, b.Year)
+	}
+	for i := at - 1; i >= 0; i-- {
+		if o, ok := p.Events[i].body.(*events.InventoryBody); ok && o.Year == b.Year &&
+			events.EffectiveBoundary(o.BoundaryType) == events.EffectiveBoundary(b.BoundaryType) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("no earlier inventory of %d to restate", b.Year)
+}
+
 // subjectEvent returns the position (in the subject party's Events) of the
 // attestation's subject: the party's one event of the given type and year.
 func (a *Attestation) subjectEvent(n *Network) (int, error) {
@@ -225,9 +305,11 @@ func (a *Attestation) subjectEvent(n *Network) (int, error) {
 	at := -1
 	for i, e := range p.Events {
 		var y struct {
-			Year int `json:"year"`
+			Year         int    `json:"year"`
+			BoundaryType string `json:"boundary_type"`
 		}
-		if e.Type != a.Subject.Type || json.Unmarshal(e.Body, &y) != nil || y.Year != a.Subject.Year {
+		if e.Type != a.Subject.Type || json.Unmarshal(e.Body, &y) != nil || y.Year != a.Subject.Year ||
+			events.EffectiveBoundary(y.BoundaryType) != events.BoundaryCommunity || e.RestatesYear != 0 {
 			continue
 		}
 		if at >= 0 {
@@ -274,4 +356,101 @@ func (n *Network) PartyIDs() []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// Mark returns the confidence mark a confidence text starts with: "V", "K", "derived",
+// "fictitious", …: its first word, without punctuation.
+func Mark(confidence string) string {
+	w, _, _ := strings.Cut(strings.TrimSpace(confidence), " ")
+	return strings.TrimRight(w, ":;,")
+}
+
+// ProvenanceTable returns the Markdown table of README.md that counts the demo's
+// events by party (in enrolment order), type and confidence mark (Mark); the
+// enrolment counts with the party's own mark, partnerships with their submitter,
+// attestations with their verifier.
+func ProvenanceTable(n *Network) string {
+	types := []string{events.TypePartyEnrolled, events.TypeTargetSet, events.TypeInventoryReported, events.TypePlanPublished,
+		events.TypePartnership, events.TypeAttestation}
+	marks := []string{}
+	type row struct {
+		id, group string
+		byType    map[string]int
+		byMark    map[string]int
+	}
+	rows := make([]*row, 0, len(n.Parties)+1)
+	byID := map[string]*row{}
+	add := func(r *row, typ, conf string) {
+		r.byType[typ]++
+		m := Mark(conf)
+		r.byMark[m]++
+		if !slices.Contains(marks, m) {
+			marks = append(marks, m)
+		}
+	}
+	for _, p := range n.Parties {
+		group := "verifier"
+		switch {
+		case p.Enrolment.Kind != events.KindJurisdiction:
+		case len(p.Enrolment.Endorsements) > 0:
+			var s []string
+			for _, e := range p.Enrolment.Endorsements {
+				s = append(s, e.Summit)
+			}
+			group = "endorsed " + strings.Join(s, ", ")
+		case len(p.Enrolment.Participations) > 0:
+			var s []string
+			for _, e := range p.Enrolment.Participations {
+				s = append(s, e.Summit)
+			}
+			group = "participant " + strings.Join(s, ", ")
+		default:
+			group = "no endorsement"
+		}
+		r := &row{id: p.ID, group: group, byType: map[string]int{}, byMark: map[string]int{}}
+		rows, byID[p.ID] = append(rows, r), r
+		add(r, events.TypePartyEnrolled, p.Confidence)
+		for _, e := range p.Events {
+			add(r, e.Type, e.Confidence)
+		}
+	}
+	for _, ps := range n.Partnerships {
+		add(byID[ps.Submitter], events.TypePartnership, ps.Confidence)
+	}
+	for _, a := range n.Attestations {
+		add(byID[a.Verifier], events.TypeAttestation, a.Confidence)
+	}
+	total := &row{id: "**total**", byType: map[string]int{}, byMark: map[string]int{}}
+	for _, r := range rows {
+		for k, v := range r.byType {
+			total.byType[k] += v
+		}
+		for k, v := range r.byMark {
+			total.byMark[k] += v
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| party | standing | enrolled | targets | inventories | plans | partnerships | attestations | events |")
+	for _, m := range marks {
+		fmt.Fprintf(&b, " %s |", m)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---:|", len(types)+1+len(marks)) + "\n")
+	for _, r := range append(rows, total) {
+		id := r.id
+		if r != total {
+			id = "`" + id + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %s |", id, r.group)
+		sum := 0
+		for _, t := range types {
+			fmt.Fprintf(&b, " %d |", r.byType[t])
+			sum += r.byType[t]
+		}
+		fmt.Fprintf(&b, " %d |", sum)
+		for _, m := range marks {
+			fmt.Fprintf(&b, " %d |", r.byMark[m])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -247,8 +247,25 @@ func (s *seeder) plan() {
 			b.Keys = []events.PublicKeyRef{s.keys[p.ID].Ref()}
 			return &b, nil
 		}}}
-		for _, e := range p.Events {
+		for j, e := range p.Events {
 			body := e.body
+			if e.RestatesYear != 0 {
+				plan = append(plan, step{typ: e.Type, phase: 1, body: func() (events.Body, error) {
+					at, err := p.restated(j)
+					if err != nil {
+						return nil, err
+					}
+					seq := at + 2 // the enrolment is seq 1
+					refs := s.refs[p.ID]
+					if len(refs) < seq {
+						return nil, fmt.Errorf("restated %s seq %d is not in the log", p.ID, seq)
+					}
+					b := *body.(*events.InventoryBody)
+					b.Restates = refs[seq-1].id
+					return &b, nil
+				}})
+				continue
+			}
 			plan = append(plan, step{typ: e.Type, phase: 1, body: func() (events.Body, error) { return body, nil }})
 		}
 		s.plans[p.ID] = plan

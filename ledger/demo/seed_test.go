@@ -17,8 +17,8 @@ import (
 // The demo network as committed: these numbers are in README.md and in the summary
 // `climateledger serve --demo` prints; change them together.
 const (
-	wantParties = 15
-	wantEvents  = 47
+	wantParties = 51
+	wantEvents  = 196
 )
 
 func TestNetworkData(t *testing.T) {
@@ -33,10 +33,10 @@ func TestNetworkData(t *testing.T) {
 		t.Errorf("events: got %d, want %d", got, wantEvents)
 	}
 	want := map[string]int{
-		events.TypePartyEnrolled:     15,
-		events.TypeTargetSet:         15,
-		events.TypeInventoryReported: 12,
-		events.TypePlanPublished:     2,
+		events.TypePartyEnrolled:     51,
+		events.TypeTargetSet:         80,
+		events.TypeInventoryReported: 43,
+		events.TypePlanPublished:     19,
 		events.TypePartnership:       2,
 		events.TypeAttestation:       1,
 	}
@@ -51,11 +51,29 @@ func TestNetworkData(t *testing.T) {
 			t.Errorf("%s: want names in English and Chinese, got %v", p.ID, p.Enrolment.Names)
 		}
 		for i, e := range p.Events {
-			// Every figure keeps its source.
+			// Every figure keeps its source (TestProvenance checks the URL and quote).
 			if !strings.Contains(string(e.Body), `"source"`) && !strings.Contains(string(e.Body), `"document"`) {
 				t.Errorf("%s events[%d] %s: no source or document", p.ID, i, e.Type)
 			}
 		}
+	}
+	// Who endorsed: the 29 signatories of 2015 (Pinecrest's signature is U, so it is
+	// a participant), the 19 named participants of 2016 and Pinecrest without an
+	// endorsement, and Chengdu enrolled without either.
+	groups := map[string]int{}
+	for _, p := range n.Parties {
+		switch {
+		case p.Enrolment.Kind != events.KindJurisdiction:
+		case len(p.Enrolment.Endorsements) > 0:
+			groups["endorser"]++
+		case len(p.Enrolment.Participations) > 0:
+			groups["participant"]++
+		default:
+			groups["none"]++
+		}
+	}
+	if groups["endorser"] != 29 || groups["participant"] != 20 || groups["none"] != 1 {
+		t.Errorf("standing: got %v, want 29 endorsers, 20 participants, 1 without", groups)
 	}
 	if v := n.Party(demo.VerifierID); v == nil || !strings.Contains(v.Enrolment.Names["en"], "demo") {
 		t.Errorf("the verifier must be named as a demo: %+v", v)
@@ -222,7 +240,7 @@ func TestSeedResume(t *testing.T) {
 // TestSeedSkipsUsedLog: a log with other parties is not seeded.
 func TestSeedSkipsUsedLog(t *testing.T) {
 	node, net := ledgertest.Open(t, "")
-	net.Enroll("usnyc", "New York City", "", "US", "city")
+	net.Enroll("usden", "Denver", "", "US", "city") // not a demo party
 	if _, _, err := node.Submit(context.Background(), net.Entries[len(net.Entries)-1]); err != nil {
 		t.Fatal(err)
 	}

@@ -94,8 +94,8 @@ func TestDashboard(t *testing.T) {
 	}
 	waitFor(t, ctx, "the jurisdictions", `document.querySelectorAll('table.juris tbody tr').length > 0`, 10*time.Second)
 	rows := js[int](t, ctx, `document.querySelectorAll('table.juris tbody tr').length`)
-	if rows != 14 {
-		t.Errorf("network view: got %d jurisdictions, want 14", rows)
+	if rows != 50 {
+		t.Errorf("network view: got %d jurisdictions, want 50", rows)
 	}
 	for id, want := range map[string]string{"us-ca": "California", "cn-bj": "Beijing"} {
 		got := js[string](t, ctx, fmt.Sprintf(`(document.querySelector('tr[data-party=%q] td.name') || {}).textContent || ''`, id))
@@ -120,14 +120,14 @@ func TestDashboard(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#f-clear"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "cleared filters", `document.querySelectorAll('table.juris tbody tr').length === 14`, 5*time.Second)
+	waitFor(t, ctx, "cleared filters", `document.querySelectorAll('table.juris tbody tr').length === 50`, 5*time.Second)
 
 	// Filter by country.
 	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#f-country"), "US")); err != nil {
 		t.Fatal(err)
 	}
 	js[bool](t, ctx, `document.getElementById('f-country').dispatchEvent(new Event('change')) || true`)
-	waitFor(t, ctx, "the U.S. jurisdictions", `[...document.querySelectorAll('table.juris tbody tr')].every(r => r.dataset.party.startsWith('us')) && document.querySelectorAll('table.juris tbody tr').length === 5`, 5*time.Second)
+	waitFor(t, ctx, "the U.S. jurisdictions", `[...document.querySelectorAll('table.juris tbody tr')].every(r => r.dataset.party.startsWith('us')) && document.querySelectorAll('table.juris tbody tr').length === 24`, 5*time.Second)
 
 	// California's view.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="#/p/us-ca"]`))); err != nil {

@@ -352,7 +352,10 @@ function parsePayload(bytes) {
 // Bodies (SPEC §6)
 
 const KEYREF = { keyid: "string", public: "string" };
-const DOC = { url: "string", sha256: "string", title: "string" };
+const DOC = { url: "string", sha256: "string", title: "string", quote: "string" };
+const SUMMIT_REF = { summit: "string", date: "string", source: DOC };
+const SUMMITS = ["2015-los-angeles", "2016-beijing"];
+const BOUNDARY_TYPES = ["community", "government_operations"];
 const SCHEMAS = {
   "network.genesis": { origin: "string", name: "string", registrar_keys: ["array", KEYREF], log_key: "string" },
   "registrar.key_added": { key: KEYREF, reason: "string" },
@@ -360,24 +363,24 @@ const SCHEMAS = {
   "party.enrolled": {
     kind: "string", names: ["map", "string"], country: "string", level: "string", parent: "string",
     codes: { iso3166_2: "string", unlocode: "string" }, keys: ["array", KEYREF],
-    endorsements: ["array", { summit: "string", date: "string" }],
+    endorsements: ["array", SUMMIT_REF], participations: ["array", SUMMIT_REF],
   },
   "key.added": { key: KEYREF, reason: "string" },
   "key.revoked": { keyid: "string", reason: "string" },
-  "endorsement.recorded": { summit: "string", date: "string", target_wording: "string" },
+  "endorsement.recorded": { summit: "string", date: "string", target_wording: "string", source: DOC },
   "target.set": {
     target_id: "string", type: "string", base_year: "int", base_emissions_tco2e: "decimal", target_year: "int",
     reduction_pct: "decimal", target_emissions_tco2e: "decimal", baseline_emissions_tco2e: "decimal", peak_year: "int",
     qualifier: "string", intensity_unit: "string", base_intensity: "decimal",
     milestones: ["array", { year: "int", target_emissions_tco2e: "decimal" }],
-    coverage: { gases: ["array", "string"], sectors: ["array", "string"], scopes: ["array", "int"] },
+    coverage: { gases: ["array", "string"], sectors: ["array", "string"], scopes: ["array", "int"] }, boundary_type: "string",
     offsets: { allowed: "bool", max_pct: "decimal" }, legal_status: "string", year_set: "int", source: DOC, description: "string",
   },
   "target.withdrawn": { target_id: "string", reason: "string" },
   "inventory.reported": {
     year: "int", framework: "string", level: "string", gwp: "string",
     lines: ["array", { gpc_ref: "string", scope: "int", gas: "string", tco2e: "decimal", notation: "string", explanation: "string", quality: "string" }],
-    total_tco2e: "decimal", restates: "string", source: DOC, boundary: "string",
+    total_tco2e: "decimal", restates: "string", source: DOC, boundary_type: "string", boundary: "string",
   },
   "plan.published": {
     plan_id: "string", version: "int", title: "string", adopted: "string", horizon_year: "int", document: DOC,
@@ -494,6 +497,7 @@ function validateBody(type, b) {
     url(`${name}.url`, d.url);
     re(`${name}.sha256`, d.sha256, false, HEX64);
     text(`${name}.title`, d.title, false, 300, false);
+    text(`${name}.quote`, d.quote, false, 1000, true);
   };
   const optionalList = (name, list) => { if (list !== undefined && list.length === 0) err(`${name} empty`); };
 
@@ -545,7 +549,7 @@ function validateBody(type, b) {
         if (str(b.level) !== undefined) err("level not allowed");
         if (str(b.parent) !== undefined) err("parent not allowed");
       } else {
-        oneOf("level", b.level, juris, ["city", "county", "state", "province", "region"]);
+        if (oneOf("level", b.level, juris, ["city", "county", "state", "province", "region", "municipality"]) && b.level === "municipality" && country !== "CN") err("level municipality only with country CN");
         re("parent", b.parent, false, PARTY);
       }
       if (b.codes !== undefined) {
@@ -555,22 +559,31 @@ function validateBody(type, b) {
         if (un !== undefined && (!/^[A-Z]{2} ?[A-Z2-9]{3}$/.test(un) || (country && un.slice(0, 2) !== country))) err("codes.unlocode");
       }
       keyList("keys", b.keys);
-      if (verifier) { if (b.endorsements !== undefined) err("endorsements not allowed"); break; }
-      if (b.endorsements !== undefined) {
-        if (b.endorsements.length === 0) err("endorsements empty");
-        if (b.endorsements.length > 2) err("endorsements over 2");
-        b.endorsements.forEach((e, i) => {
-          oneOf(`endorsements[${i}].summit`, e.summit, true, ["2015-los-angeles", "2016-beijing"]);
-          date(`endorsements[${i}].date`, e.date, true);
-        });
-        distinct("endorsements summits", b.endorsements.map((e) => e.summit).filter((s) => str(s)));
+      if (verifier) {
+        if (b.endorsements !== undefined) err("endorsements not allowed");
+        if (b.participations !== undefined) err("participations not allowed");
+        break;
       }
+      // Endorsements and participations: each summit at most once across both lists.
+      const named = [];
+      for (const list of ["endorsements", "participations"]) {
+        if (b[list] === undefined) continue;
+        if (b[list].length === 0) err(`${list} empty`);
+        if (b[list].length > 2) err(`${list} over 2`);
+        b[list].forEach((e, i) => {
+          if (oneOf(`${list}[${i}].summit`, e.summit, true, SUMMITS)) named.push(e.summit);
+          date(`${list}[${i}].date`, e.date, true);
+          documentRef(`${list}[${i}].source`, e.source);
+        });
+      }
+      distinct("endorsement and participation summits", named);
       break;
     }
     case "endorsement.recorded":
       oneOf("summit", b.summit, true, ["2015-los-angeles", "2016-beijing"]);
       date("date", b.date, true);
       text("target_wording", b.target_wording, false, 4000, true);
+      documentRef("source", b.source);
       break;
     case "target.set":
       validateTarget(b, { err, re, oneOf, text, year, documentRef, listOf });
@@ -633,6 +646,7 @@ function validateBody(type, b) {
       else if (b.total_tco2e < 0n) err("total_tco2e negative");
       re("restates", b.restates, false, ULID);
       documentRef("source", b.source);
+      oneOf("boundary_type", b.boundary_type, false, BOUNDARY_TYPES);
       text("boundary", b.boundary, false, 4000, true);
       break;
     }
@@ -707,10 +721,13 @@ function validateBody(type, b) {
   return errs;
 }
 
+// boundaryOf is an inventory's boundary_type as it counts (absent: community).
+const boundaryOf = (b) => (b.boundary_type === undefined || b.boundary_type === "" ? "community" : b.boundary_type);
+
 // The table of SPEC §6.6: R required, O optional, - not used.
 const TARGET_USES = {
   //                    base_year base_em target_year reduction target_em baseline peak qualifier unit base_int milestones
-  base_year_absolute: "RRROO------",
+  base_year_absolute: "ROROO------",
   fixed_level: "OOR-R------",
   base_year_intensity: "R-RR----RO-",
   baseline_scenario: "--RR-O-----",
@@ -726,6 +743,7 @@ function validateTarget(b, { err, re, oneOf, text, year, documentRef, listOf }) 
   oneOf("legal_status", b.legal_status, true, ["pledge", "policy", "law"]);
   documentRef("source", b.source);
   text("description", b.description, false, 4000, true);
+  oneOf("boundary_type", b.boundary_type, false, BOUNDARY_TYPES);
   const present = (f) => (typeof b[f] === "string" ? b[f] !== "" : b[f] !== undefined);
   if (b.coverage !== undefined) {
     const c = b.coverage;
@@ -937,7 +955,8 @@ class Registry {
       case "inventory.reported": {
         if (!b.restates) return null;
         const ev = this.own(b.restates, p.party);
-        return ev && ev.type === "inventory.reported" && ev.year === b.year ? null : "bad_reference";
+        // A restatement recalculates an inventory of the same year and boundary.
+        return ev && ev.type === "inventory.reported" && ev.year === b.year && ev.boundary === boundaryOf(b) ? null : "bad_reference";
       }
       case "event.retracted": {
         const ev = this.own(b.event_id, p.party);
@@ -996,7 +1015,7 @@ class Registry {
         this.events.get(b.event_id).retracted = true;
         break;
     }
-    this.events.set(p.id, { hash: e.hash, party: p.party, type: p.type, year: b.year, retracted: false });
+    this.events.set(p.id, { hash: e.hash, party: p.party, type: p.type, year: b.year, boundary: boundaryOf(b), retracted: false });
     return null;
   }
 }

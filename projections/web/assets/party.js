@@ -18,6 +18,9 @@
       'reason.intensity_target': 'This target is measured per unit of activity ({unit}); the ledger has no activity data, so its progress cannot be assessed.',
       'reason.no_baseline_figure': 'This target is a cut from a baseline scenario that gives no baseline figure, so there is no level to compare with.',
       'reason.no_inventory': 'No inventory has been reported, so progress cannot be assessed.',
+      'reason.govops': 'municipal operations',
+      'reason.no_boundary_inventory': 'No inventory of this target\'s boundary ({boundary}) has been reported; inventories of other boundaries are not compared with it.',
+      'reason.no_base_emissions': 'The base-year emissions are not known: the target gives no base figure and no inventory for its base year {baseYear} is reported, so the cut cannot be computed.',
       'reason.method_mismatch': 'The {year} and {other} inventories were calculated differently ({what}), so they cannot be compared.',
       'reason.gwp': 'global warming potentials {a} and {b}',
       'reason.level': 'reporting level {a} and {b}',
@@ -47,6 +50,9 @@
       'reason.intensity_target': '该目标按单位经济活动计量（{unit}）；账本中没有活动数据，因此无法评估进展。',
       'reason.no_baseline_figure': '该目标是相对基线情景的减排，但没有给出基线排放量，因此没有可比较的水平。',
       'reason.no_inventory': '尚未报告清单，因此无法评估进展。',
+      'reason.govops': '市政运营',
+      'reason.no_boundary_inventory': '尚未报告该目标边界（{boundary}）的清单；其他边界的清单不与其比较。',
+      'reason.no_base_emissions': '基准年排放量未知：该目标未给出基准排放量，也没有报告其基准年 {baseYear} 年的清单，因此无法计算减排量。',
       'reason.method_mismatch': '{year} 年和 {other} 年清单的计算方法不同（{what}），无法相互比较。',
       'reason.gwp': '全球增温潜势 {a} 与 {b}',
       'reason.level': '报告级别 {a} 与 {b}',
@@ -485,7 +491,8 @@
     if (!code || !CL.has('reason.' + code)) return pr.reason || '';
     const vars = {
       year: p.year, other: p.other_year, unit: p.intensity_unit, targetYear: p.target_year, anchorYear: p.anchor_year,
-      peakYear: p.peak_year, maxYear: p.max_year, n: p.lower_after,
+      peakYear: p.peak_year, maxYear: p.max_year, n: p.lower_after, baseYear: p.base_year,
+      boundary: p.boundary === 'government_operations' ? t('reason.govops') : (p.boundary || ''),
       latest: p.latest_tco2e !== undefined ? CL.mtShort(p.latest_tco2e) : '', target: p.target_tco2e !== undefined ? CL.mtShort(p.target_tco2e) : '',
       path: p.path_tco2e !== undefined ? CL.mtShort(p.path_tco2e) : '', max: p.max_tco2e !== undefined ? CL.mtShort(p.max_tco2e) : ''
     };

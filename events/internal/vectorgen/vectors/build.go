@@ -374,6 +374,50 @@ func szxEnrolment() *events.EnrolledBody {
 		Endorsements: []events.Endorsement{{Summit: "2015-los-angeles", Date: "2015-09-15"}, {Summit: "2016-beijing", Date: "2016-06-07"}}}
 }
 
+// enrolBJ enrols Beijing, a province-level municipality, with its default key.
+func (n *net) enrolBJ() *events.Signer {
+	k := n.partyKey("cn-bj")
+	n.enrol("cn-bj", &events.EnrolledBody{Kind: events.KindJurisdiction,
+		Names:   map[string]string{"en": "Beijing", "zh": "北京市"},
+		Country: "CN", Level: events.LevelMunicipality, Codes: &events.PartyCodes{ISO3166_2: "CN-BJ"},
+		Endorsements: []events.Endorsement{{Summit: "2015-los-angeles", Date: "2015-09-15", Source: sourceXinhua()}}}, k)
+	return k
+}
+
+// sourceXinhua is a document reference without sha256: a page that was read, quoted
+// and not pinned.
+func sourceXinhua() *events.DocumentRef {
+	return &events.DocumentRef{URL: "http://ccgp-fushun.com/environment/2015-09/16/content_36596534.htm",
+		Title: "Xinhua, 16 September 2015 (mirror)",
+		Quote: "Chinese cities and provinces Beijing, Shenzhen, Wuhan, Guangzhou, Sichuan, Hainan, Guiyang, Zhenjiang, Jinchang, Yanan and Jilin, and U.S. states and cities including California, Connecticut, Los Angeles, Atlanta, Boston, Portland, Seattle, Houston, Salt Lake City, Des Moines, Carmel signed the Declaration"}
+}
+
+func bostonEnrolment() *events.EnrolledBody {
+	return &events.EnrolledBody{Kind: events.KindJurisdiction,
+		Names:   map[string]string{"en": "Boston", "zh": "波士顿"},
+		Country: "US", Level: "city", Codes: &events.PartyCodes{UNLOCODE: "US BOS"},
+		Endorsements: []events.Endorsement{{Summit: "2015-los-angeles", Date: "2015-09-15", Source: sourceXinhua()}},
+		Participations: []events.Participation{{Summit: "2016-beijing", Date: "2016-06-07",
+			Source: &events.DocumentRef{URL: "https://staging.c40.org/events/second-china-u-s-climate-smart-low-carbon-cities-summit",
+				Quote: "Mayors of Chinese and American cities, including Boston, Wuhan and Shenzhen will come together to share ideas and best practices on tackling climate change."}}}}
+}
+
+// targetNoBase is "X% below BASE by YEAR" as a source states it: no base figure.
+func targetNoBase() *events.TargetSetBody {
+	return &events.TargetSetBody{TargetID: "community-2030", Type: events.TargetBaseYearAbsolute,
+		BaseYear: ip(2009), TargetYear: ip(2030), ReductionPct: dp("40"), BoundaryType: events.BoundaryCommunity, LegalStatus: "policy",
+		Source: &events.DocumentRef{URL: "http://database.aceee.org/city/community-wide-energy-efficiency-goals",
+			Quote: "The plan's climate goals include reducing greenhouse gas emissions 20% below a 2009 baseline by 2020 and 40% below a 2009 baseline by 2030."}}
+}
+
+// inventoryOperations is a government_operations inventory: a total only.
+func inventoryOperations() *events.InventoryBody {
+	return &events.InventoryBody{Year: 2017, Framework: events.FrameworkIPCC2006, Level: events.InventoryLevelTerritorial, GWP: "AR5",
+		TotalTCO2e: dp("132000"), BoundaryType: events.BoundaryGovernmentOperations,
+		Source:   &events.DocumentRef{URL: "https://example.org/inventories/operations-2017", Quote: "Local Government Operations emitted 132 thousand metric tons of GHGs"},
+		Boundary: "Buildings, fleet and facilities of the jurisdiction's government (illustrative figures)."}
+}
+
 const wording = "Reduce greenhouse gas emissions to 40 percent below 1990 levels by 2030."
 
 func endorsement() *events.EndorsementBody {

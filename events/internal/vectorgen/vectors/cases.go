@@ -647,6 +647,86 @@ func definitions() []def {
 				r.Lines[0].TCO2e, r.TotalTCO2e = dp("1250"), dp("4096.375")
 				n.push("us-ca", edit(n.payload("us-ca", r), `"year":2015`, `"year":2016`), k)
 			}),
+
+		// ---- sources, summits, municipalities and boundaries ----
+		valid("enrol-municipality", "party.enrolled of a province-level municipality (level municipality, country CN) whose endorsement names its source: a URL with a title and the quoted passage, without sha256 (the page was not pinned).",
+			func(n *net) { n.enrolBJ() }),
+		valid("enrol-participant", "party.enrolled of a jurisdiction that took part in the 2016 summit without a recorded endorsement (participations, with its source), after its 2015 endorsement.",
+			func(n *net) { n.enrol("usbos", bostonEnrolment(), n.partyKey("usbos")) }),
+		valid("endorsement-source", "endorsement.recorded with the document that shows it (url, title, quote; no sha256).",
+			func(n *net) {
+				n.enrolCA()
+				e := endorsement()
+				e.Source = sourceXinhua()
+				n.add("us-ca", e)
+			}),
+		valid("target-no-base-emissions", "target.set of type base_year_absolute with base_year and reduction_pct but no base_emissions_tco2e (the source states none), boundary_type community, and a source with a quote.",
+			func(n *net) { n.enrolCA(); n.add("us-ca", targetNoBase()) }),
+		valid("target-government-operations", "target.set of type net_zero for the jurisdiction's own operations (boundary_type government_operations).",
+			func(n *net) {
+				n.enrolCA()
+				n.add("us-ca", &events.TargetSetBody{TargetID: "operations-neutral-2030", Type: events.TargetNetZero, TargetYear: ip(2030),
+					BoundaryType: events.BoundaryGovernmentOperations, LegalStatus: "policy",
+					Source: &events.DocumentRef{URL: "https://example.org/operations-plan", Quote: "carbon neutrality in city operations by 2030"}})
+			}),
+		valid("target-peak-around", "target.set of type peak with qualifier around (the three qualifiers are by, before and around).",
+			func(n *net) {
+				n.enrolBJ()
+				n.add("cn-bj", &events.TargetSetBody{TargetID: "co2-peak-2020", Type: events.TargetPeak, PeakYear: ip(2020), Qualifier: "around",
+					Coverage: &events.Coverage{Gases: []string{"CO2"}}, LegalStatus: "pledge"})
+			}),
+		valid("inventory-government-operations", "inventory.reported of the jurisdiction's own operations (boundary_type government_operations), a total only.",
+			func(n *net) { n.enrolCA(); n.add("us-ca", inventoryOperations()) }),
+		valid("inventory-restatement-government-operations", "A restatement of a government_operations inventory is itself government_operations (same year, same boundary).",
+			func(n *net) {
+				n.enrolCA()
+				n.add("us-ca", inventoryOperations())
+				r := inventoryOperations()
+				r.Restates, r.TotalTCO2e = n.IDs[len(n.IDs)-1], dp("131500")
+				n.add("us-ca", r)
+			}),
+		mutant(events.CodeInvalidBody, "municipality-outside-china", "enrol-jurisdiction",
+			"Level municipality is a province-level municipality of China: only with country CN.",
+			"`\"level\":\"state\"` replaced by `\"level\":\"municipality\"` in California's enrolment, re-signed",
+			func(n *net) {
+				k := n.partyKey("us-ca")
+				b := caEnrolment()
+				b.Keys = []events.PublicKeyRef{k.Ref()}
+				n.push("us-ca", edit(n.payload("us-ca", b), `"level":"state"`, `"level":"municipality"`), n.Registrar, k)
+			}),
+		mutant(events.CodeInvalidBody, "participation-also-endorsed", "enrol-participant",
+			"A summit is either an endorsement or a participation of an enrolment, not both.",
+			"the participation's summit `2016-beijing` replaced by `2015-los-angeles`, re-signed",
+			func(n *net) {
+				k := n.partyKey("usbos")
+				b := bostonEnrolment()
+				b.Keys = []events.PublicKeyRef{k.Ref()}
+				n.push("usbos", edit(n.payload("usbos", b), `"participations":[{"summit":"2016-beijing"`, `"participations":[{"summit":"2015-los-angeles"`), n.Registrar, k)
+			}),
+		mutant(events.CodeInvalidBody, "boundary-type-unknown", "inventory-government-operations",
+			"boundary_type is community or government_operations.",
+			"`government_operations` replaced by `municipal_operations`, re-signed",
+			func(n *net) {
+				k := n.enrolCA()
+				n.push("us-ca", edit(n.payload("us-ca", inventoryOperations()), `"government_operations"`, `"municipal_operations"`), k)
+			}),
+		mutant(events.CodeInvalidBody, "quote-control-character", "target-no-base-emissions",
+			"A source's quote is text: no control characters except line feeds.",
+			"a tab (`\\t`) inserted in body.source.quote, re-signed",
+			func(n *net) {
+				k := n.enrolCA()
+				n.push("us-ca", edit(n.payload("us-ca", targetNoBase()), `"quote":"The plan`, `"quote":"\tThe plan`), k)
+			}),
+		mutant(events.CodeBadReference, "restates-other-boundary", "inventory-restatement-government-operations",
+			"A restatement names the party's inventory of the same year and the same boundary: a community-wide inventory does not restate a government_operations one.",
+			"`\"boundary_type\":\"government_operations\",` removed from the restating inventory (community), re-signed",
+			func(n *net) {
+				k := n.enrolCA()
+				n.add("us-ca", inventoryOperations())
+				r := inventoryOperations()
+				r.Restates, r.TotalTCO2e = n.IDs[len(n.IDs)-1], dp("131500")
+				n.push("us-ca", edit(n.payload("us-ca", r), `"boundary_type":"government_operations",`, ``), k)
+			}),
 	}
 }
 
