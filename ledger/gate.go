@@ -62,8 +62,14 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 		return nil, false, err
 	}
 	p := e.Payload
-	if now := n.cfg.Now(); e.Time.Before(now.Add(-n.cfg.ClockSkew)) || e.Time.After(now.Add(n.cfg.ClockSkew)) {
-		return nil, false, &events.Finding{Code: CodeClockSkew, Reason: fmt.Sprintf("time %s is more than %s from the server clock %s", p.Time, n.cfg.ClockSkew, now.UTC().Format(time.RFC3339))}
+	// An identical resubmission gets its receipt whatever its time: a client that lost
+	// the answer must always be able to fetch it by resubmitting (docs/SPEC.md §7.4,
+	// the order of the gate's checks). Only then the clock window.
+	if f := n.checkClock(e); f != nil {
+		if rc, ok, err := n.alreadyRecorded(ctx, e); ok || err != nil {
+			return rc, false, err
+		}
+		return nil, false, f
 	}
 
 	mu := &n.chains[chainSlot(p.Party)]
@@ -122,6 +128,57 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 	}
 	rc, err = n.waitReceipt(ctx, e, index)
 	return rc, !app.Duplicate, err
+}
+
+// checkClock applies the gate's clock window: e's time must be at most
+// Config.ClockSkew behind the node's clock and at most Config.FutureSkew ahead of it.
+func (n *Node) checkClock(e *events.Entry) *events.Finding {
+	now := n.cfg.Now()
+	switch {
+	case e.Time.Before(now.Add(-n.cfg.ClockSkew)):
+		return &events.Finding{Code: CodeClockSkew, Reason: fmt.Sprintf("time %s is more than %s behind the server clock %s (the gate accepts %s behind to %s ahead)",
+			e.Payload.Time, n.cfg.ClockSkew, now.UTC().Format(time.RFC3339), n.cfg.ClockSkew, n.cfg.FutureSkew)}
+	case e.Time.After(now.Add(n.cfg.FutureSkew)):
+		return &events.Finding{Code: CodeClockSkew, Reason: fmt.Sprintf("time %s is more than %s ahead of the server clock %s (the gate accepts %s behind to %s ahead)",
+			e.Payload.Time, n.cfg.FutureSkew, now.UTC().Format(time.RFC3339), n.cfg.ClockSkew, n.cfg.FutureSkew)}
+	}
+	return nil
+}
+
+// alreadyRecorded reports whether e, byte for byte, is a valid entry of the log, and
+// then returns its receipt. When this node has not integrated it, it first catches up
+// with e's chain as the stream has it (an event the node has not seen yet is not
+// recorded as far as it can tell; ok is false and err nil).
+func (n *Node) alreadyRecorded(ctx context.Context, e *events.Entry) (rc *Receipt, ok bool, err error) {
+	rec, err := n.eventRecord(e.Payload.ID)
+	if errors.Is(err, ErrNotFound) {
+		subjSeq, _, herr := n.log.SubjectHead(ctx, e.Payload.Party)
+		if herr != nil {
+			return nil, false, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, herr)
+		}
+		wctx, cancel := context.WithTimeout(ctx, n.cfg.IntegrationTimeout)
+		werr := n.WaitApplied(wctx, subjSeq)
+		cancel()
+		if werr != nil {
+			return nil, false, fmt.Errorf("%w: the node is behind the log: %v", ErrUnavailable, werr)
+		}
+		rec, err = n.eventRecord(e.Payload.ID)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: read event record: %v", ErrUnavailable, err)
+	}
+	got, err := n.log.Entry(ctx, rec.Index+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: read entry %d: %v", ErrUnavailable, rec.Index, err)
+	}
+	if !bytes.Equal(got, e.Raw) {
+		return nil, false, nil
+	}
+	rc, err = n.receipt(e, rec.Index)
+	return rc, err == nil, err
 }
 
 // checkAgainstRegistry checks e against the registry as the applier left it and

@@ -37,8 +37,12 @@ type Config struct {
 	Projectors []Projector
 	// IntegrationTimeout bounds how long a submission waits for its receipt; default 5s.
 	IntegrationTimeout time.Duration
-	// ClockSkew is how far an event's time may be from the node's clock; default 10m.
-	ClockSkew time.Duration
+	// ClockSkew is how far an event's time may be behind the node's clock; default
+	// 10m. FutureSkew is how far it may be ahead; default 1m. The future side is
+	// small because an event's time is the floor for the next one of its chain
+	// (time_backwards): a fast clock must not lock a chain for long.
+	ClockSkew  time.Duration
+	FutureSkew time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// MaxGroup bounds the entries integrated in one Pebble batch; default 512.
@@ -55,8 +59,8 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("DataDir is required"))
 	}
-	if c.IntegrationTimeout < 0 || c.ClockSkew < 0 || c.MaxGroup < 0 || c.CacheSize < 0 {
-		errs = append(errs, errors.New("IntegrationTimeout, ClockSkew, MaxGroup and CacheSize must not be negative"))
+	if c.IntegrationTimeout < 0 || c.ClockSkew < 0 || c.FutureSkew < 0 || c.MaxGroup < 0 || c.CacheSize < 0 {
+		errs = append(errs, errors.New("IntegrationTimeout, ClockSkew, FutureSkew, MaxGroup and CacheSize must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -81,6 +85,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = 10 * time.Minute
+	}
+	if c.FutureSkew == 0 {
+		c.FutureSkew = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -30,6 +30,7 @@ type serveConfig struct {
 	witnesses              []httpapi.WitnessEndpoint
 	witnessQuorum          int
 	witnessTimeout         time.Duration
+	edge                   edgeConfig // clock window, TLS, limits (edge.go)
 }
 
 func serveFlags(e *env, args []string) (*serveConfig, error) {
@@ -53,8 +54,13 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs.Var(&witnesses, "witness", "a witness to ask for cosignatures: URL=VKEY (the witness's verifier key or a file holding it); repeatable")
 	fs.IntVar(&c.witnessQuorum, "witness-quorum", 0, "cosignatures a checkpoint needs to be served as witnessed (default: every --witness)")
 	fs.DurationVar(&c.witnessTimeout, "witness-timeout", 5*time.Second, "bound on one request to one witness")
+	addEdgeFlags(fs, &c.edge)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
+	}
+	if err := c.edge.validate(); err != nil {
+		fs.Usage()
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	for _, w := range witnesses {
 		wf, err := parseWitnessFlag(w)
@@ -159,7 +165,9 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	if err != nil {
 		return nil, err
 	}
-	node, err := ledger.Open(ctx, ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors()})
+	lc := ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors()}
+	c.edge.applyLedger(&lc)
+	node, err := ledger.Open(ctx, lc)
 	if err != nil {
 		return nil, err
 	}

@@ -21,12 +21,18 @@ import (
 // returns it with a network adopted from its genesis.
 func Open(t testing.TB, dir string, projectors ...ledger.Projector) (*ledger.Node, *eventtest.Network) {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
+	return OpenConfig(t, ledger.Config{DataDir: dir, Projectors: projectors})
+}
+
+// OpenConfig is Open with a whole node configuration (DataDir: t.TempDir() when "").
+func OpenConfig(t testing.TB, cfg ledger.Config) (*ledger.Node, *eventtest.Network) {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	node, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Projectors: projectors})
+	node, err := ledger.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("ledger.Open: %v", err)
 	}
