@@ -260,7 +260,8 @@ func TestDecodeBodyInvalid(t *testing.T) {
 		json string
 		want []events.FieldError
 	}{
-		// The strict JSON profile and decoding: one problem, at "body".
+		// The strict JSON profile: one problem, at "body", with its byte offset.
+		// Decoding: one problem, at the path of the value.
 		{"null", events.TypeKeyRevoked, `{"keyid":null,"reason":"x"}`,
 			[]events.FieldError{fe("body", "byte 9: null is not allowed (omit the field instead)")}},
 		{"duplicate key", events.TypeKeyRevoked, `{"reason":"a","reason":"b"}`,
@@ -268,9 +269,18 @@ func TestDecodeBodyInvalid(t *testing.T) {
 		{"upper-case key", events.TypeKeyRevoked, `{"Reason":"a"}`,
 			[]events.FieldError{fe("body", `byte 9: object key "Reason" is not lower-case ASCII [a-z0-9_-]`)}},
 		{"unknown field", events.TypeKeyRevoked, `{"keyid":"$K1ID","reason":"x","note":"y"}`,
-			[]events.FieldError{fe("body", `json: unknown field "note"`)}},
+			[]events.FieldError{fe("body.note", "unknown field")}},
 		{"wrong JSON type", events.TypeKeyRevoked, `{"keyid":"$K1ID","reason":5}`,
-			[]events.FieldError{fe("body", "reason: expected a string, got JSON number")}},
+			[]events.FieldError{fe("body.reason", "expected a string, got JSON number")}},
+		{"unknown field in an array element", events.TypeInventoryReported,
+			`{"year":2016,"framework":"GPC","level":"BASIC","gwp":"AR5","lines":[{"gpc_ref":"I.1.1","scope":1,"gas":"CO2e","tco2e":1},{"gpc_ref":"I.1.1","scope":1,"gas":"CO2e","tco2e":1,"evil":1}],"total_tco2e":2}`,
+			[]events.FieldError{fe("body.lines[1].evil", "unknown field")}},
+		{"wrong JSON type in an array element", events.TypeInventoryReported,
+			`{"year":2016,"framework":"GPC","level":"BASIC","gwp":"AR5","lines":[{"gpc_ref":"I.1.1","scope":1,"gas":"CO2e","tco2e":1},{"gpc_ref":"I.1.1","scope":"1","gas":"CO2e","tco2e":1}],"total_tco2e":2}`,
+			[]events.FieldError{fe("body.lines[1].scope", "expected a number, got JSON string")}},
+		{"bad decimal in an array element", events.TypeInventoryReported,
+			`{"year":2016,"framework":"GPC","level":"BASIC","gwp":"AR5","lines":[{"gpc_ref":"I.1.1","scope":1,"gas":"CO2e","tco2e":1.23456}],"total_tco2e":2}`,
+			[]events.FieldError{fe("body.lines[0].tco2e", `number "1.23456": want at most 3 decimal places and no exponent`)}},
 		{"not an object", events.TypeRetraction, `[]`,
 			[]events.FieldError{fe("body", "expected an object, got JSON array")}},
 		{"trailing data", events.TypeRetraction, `{"event_id":"$ID","reason":"x"} `,
@@ -279,13 +289,13 @@ func TestDecodeBodyInvalid(t *testing.T) {
 			[]events.FieldError{fe("type", `unknown event type "target.deleted"`)}},
 		{"decimal with 4 places", events.TypeTargetSet,
 			`{"target_id":"t","type":"fixed_level","target_year":2030,"target_emissions_tco2e":1.2345,"legal_status":"law"}`,
-			[]events.FieldError{fe("body", `number "1.2345": want at most 3 decimal places and no exponent`)}},
+			[]events.FieldError{fe("body.target_emissions_tco2e", `number "1.2345": want at most 3 decimal places and no exponent`)}},
 		{"decimal with exponent", events.TypeTargetSet,
 			`{"target_id":"t","type":"fixed_level","target_year":2030,"target_emissions_tco2e":1e3,"legal_status":"law"}`,
-			[]events.FieldError{fe("body", `number "1e3": want digits only, no exponent`)}},
+			[]events.FieldError{fe("body.target_emissions_tco2e", `number "1e3": want digits only, no exponent`)}},
 		{"year with exponent", events.TypeTargetSet,
 			`{"target_id":"t","type":"fixed_level","target_year":2.03e3,"target_emissions_tco2e":1,"legal_status":"law"}`,
-			[]events.FieldError{fe("body", "target_year: expected a number, got JSON number 2.03e3")}},
+			[]events.FieldError{fe("body.target_year", "expected a number, got JSON number 2.03e3")}},
 
 		// Sources, summits, municipalities and boundaries (SPEC §6.0, §6.3, §6.6, §6.8).
 		{"enrolment: municipality outside China", events.TypePartyEnrolled,

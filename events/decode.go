@@ -38,6 +38,46 @@ type jsonDecoder struct {
 	// decimals is a slab the Decimals are allocated from.
 	decimals []Decimal
 	pathBuf  [8][]byte
+	// elems are the arrays being decoded, outermost first: at which depth of path
+	// each was entered and the index of its element being decoded (for error paths).
+	elems   []elemPos
+	elemBuf [4]elemPos
+}
+
+// elemPos is an array being decoded: entered at depth len(path), at element i.
+type elemPos struct{ depth, i int }
+
+// decodeError is a decoding error at one value: the JSON path of the value from the
+// decoded document's root ("lines[2].tco2e", "" for the root itself, "note" for an
+// unknown member "note"), and what is wrong with it. Its Error method gives the message
+// encoding/json would (with DisallowUnknownFields), which has no array indices and does
+// not say where an unknown member is.
+type decodeError struct {
+	path   string
+	msg    string
+	compat string
+}
+
+func (e *decodeError) Error() string { return e.compat }
+
+// fieldPath is the JSON path of the value being decoded, with array indices.
+func (d *jsonDecoder) fieldPath() string {
+	var b []byte
+	e := 0
+	for k := 0; k <= len(d.path); k++ {
+		for ; e < len(d.elems) && d.elems[e].depth == k; e++ {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(d.elems[e].i), 10)
+			b = append(b, ']')
+		}
+		if k < len(d.path) {
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, d.path[k]...)
+		}
+	}
+	return string(b)
 }
 
 // decodeJSON decodes checked JSON into v and returns the error encoding/json would.
@@ -155,18 +195,14 @@ func (d *jsonDecoder) typeError(want, got string) {
 	}
 	if d.saved == nil {
 		msg := "expected " + want + ", got JSON " + got
+		compat := msg
 		if len(d.path) > 0 {
-			msg = string(bytes.Join(d.path, []byte("."))) + ": " + msg
+			compat = string(bytes.Join(d.path, []byte("."))) + ": " + msg
 		}
-		d.saved = jsonError(msg)
+		d.saved = &decodeError{path: d.fieldPath(), msg: msg, compat: compat}
 	}
 	d.skip()
 }
-
-// jsonError is a decoding error message.
-type jsonError string
-
-func (e jsonError) Error() string { return string(e) }
 
 // object decodes an object member by member: member is called with each key and must
 // decode (or skip) its value. It reports a type error when the value is not an object.
@@ -205,7 +241,7 @@ func (d *jsonDecoder) object(member func(key []byte)) bool {
 // unknown records an unknown member and skips its value.
 func (d *jsonDecoder) unknown(key []byte) {
 	if d.saved == nil {
-		d.saved = jsonError("json: unknown field " + strconv.Quote(string(key)))
+		d.saved = &decodeError{path: d.fieldPath(), msg: "unknown field", compat: "json: unknown field " + strconv.Quote(string(key))}
 	}
 	d.skip()
 }
@@ -223,16 +259,23 @@ func (d *jsonDecoder) array(elem func()) bool {
 		d.i++
 		return true
 	}
+	if d.elems == nil {
+		d.elems = d.elemBuf[:0]
+	}
+	d.elems = append(d.elems, elemPos{depth: len(d.path)})
+	top := len(d.elems) - 1
 	for d.abort == nil {
 		elem()
 		d.ws()
 		if d.b[d.i] == ',' {
 			d.i++
+			d.elems[top].i++
 			continue
 		}
 		d.i++ // ']'
 		break
 	}
+	d.elems = d.elems[:top]
 	return true
 }
 
@@ -360,7 +403,7 @@ func (d *jsonDecoder) decimal() *Decimal {
 	}
 	v := &d.decimals[0]
 	if err := v.UnmarshalJSON(d.raw()); err != nil {
-		d.abort = err
+		d.abort = &decodeError{path: d.fieldPath(), msg: err.Error(), compat: err.Error()}
 		return nil
 	}
 	d.decimals = d.decimals[1:]

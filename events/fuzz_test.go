@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,7 +213,6 @@ func FuzzDecodeBodyJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sel uint8, raw []byte) {
 		typ := types[int(sel)%len(types)]
 		got, err := events.DecodeBody(typ, raw)
-		var decodeMsg string // DecodeBody's decoding error, "" when it decoded
 		if err != nil {
 			var ve *events.ValidationError
 			if !errors.As(err, &ve) {
@@ -223,7 +223,21 @@ func FuzzDecodeBodyJSON(f *testing.F) {
 				if m == "invalid UTF-8" || strings.HasPrefix(m, "trailing data") || strings.HasPrefix(m, "byte ") {
 					return // the strict profile refused it: encoding/json has no say
 				}
-				decodeMsg = m
+			}
+		}
+		// decodeMsg is the decoding error worded as encoding/json words it, "" when it
+		// decoded; DecodeBody must report exactly that error, at its field path.
+		decodeMsg, fe := events.DecodeBodyJSONError(typ, raw)
+		if decodeMsg != "" {
+			var ve *events.ValidationError
+			if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0] != fe {
+				t.Fatalf("%s body %q: DecodeBody reported %v, want exactly the decoding error %+v", typ, raw, err, fe)
+			}
+			if !strings.HasPrefix(fe.Path, "body") {
+				t.Fatalf("%s body %q: decoding error at path %q, not under body", typ, raw, fe.Path)
+			}
+			if fe.Message == "unknown field" && !strings.HasSuffix(decodeMsg, strconv.Quote(fe.Path[strings.LastIndexByte(fe.Path, '.')+1:])) {
+				t.Fatalf("%s body %q: unknown field at path %q, but encoding/json says %s", typ, raw, fe.Path, decodeMsg)
 			}
 		}
 		ref := newBody[typ]()

@@ -106,6 +106,14 @@ func parsePayload(b []byte, owned bool) (*Payload, time.Time, error) {
 		err = decodeJSON(b, &raw, spans...)
 	}
 	if err != nil {
+		if _, ok := err.(*decodeError); ok {
+			fe := decodeFieldError("", err)
+			if fe.Path == "" {
+				fe.Path = "payload"
+				return nil, time.Time{}, &Finding{Code: CodeMalformedPayload, Reason: "payload: " + fe.Message, Fields: []FieldError{fe}}
+			}
+			return nil, time.Time{}, &Finding{Code: CodeMalformedPayload, Reason: "payload: " + fe.Error(), Fields: []FieldError{fe}}
+		}
 		return nil, time.Time{}, &Finding{Code: CodeMalformedPayload, Reason: "payload: " + err.Error()}
 	}
 	var fe fieldErrors

@@ -93,7 +93,7 @@ func decodeBody(typ string, raw []byte, checked bool) (Body, error) {
 		err = decodeJSON(raw, b)
 	}
 	if err != nil {
-		return nil, &ValidationError{Fields: []FieldError{{Path: "body", Message: err.Error()}}}
+		return nil, &ValidationError{Fields: []FieldError{decodeFieldError("body", err)}}
 	}
 	var fe fieldErrors
 	b.validate(&fe)
@@ -101,6 +101,27 @@ func decodeBody(typ string, raw []byte, checked bool) (Body, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// decodeFieldError names a strict-profile or decoding error of the document at root
+// ("body", or "" for a payload) by the path of the value it is about: an unknown member
+// "evil" of the body is "body.evil: unknown field", a string where a number belongs is
+// "body.lines[2].tco2e: expected a number, got JSON string". A strict-profile error
+// (syntax, null, duplicate keys) is at root, with its byte offset in the message.
+func decodeFieldError(root string, err error) FieldError {
+	de, ok := err.(*decodeError)
+	if !ok {
+		return FieldError{Path: root, Message: err.Error()}
+	}
+	path := root
+	switch {
+	case de.path == "":
+	case path == "" || de.path[0] == '[':
+		path += de.path
+	default:
+		path += "." + de.path
+	}
+	return FieldError{Path: path, Message: de.msg}
 }
 
 func quote(s string) string {
