@@ -109,8 +109,12 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, err
 	}
 	l.stream = st
+	url = l.ClientURL() // an embedded server without a port has none: say so
+	if url == "" {
+		url = "in-process (no NATS port; --nats-listen opens one)"
+	}
 	l.logger.Info("log open", "stream", StreamName, "embedded", l.emb != nil,
-		"url", nc.ConnectedUrlRedacted(), "store_dir", storeDirAttr(cfg))
+		"url", url, "store_dir", storeDirAttr(cfg))
 	return l, nil
 }
 

@@ -22,7 +22,10 @@ type embedded struct {
 	srv      *server.Server
 	lock     *os.File // the StoreDir lock; released after shutdown
 	password string   // set when listening; never logged
-	log      *serverLogger
+	// auditorPassword is the read-only user's (AuditorUser), set when listening;
+	// never logged.
+	auditorPassword string
+	log             *serverLogger
 }
 
 // startServer starts the embedded nats-server for cfg (defaults applied) and waits,
@@ -58,15 +61,19 @@ func startServer(ctx context.Context, cfg Config) (_ *embedded, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("natslog: ListenAddr: %w", err)
 		}
-		pw, err := loadOrCreatePassword(cfg.KeysDir)
+		pw, err := loadOrCreatePassword(cfg.KeysDir, PasswordFile)
 		if err != nil {
 			return nil, err
 		}
-		e.password = pw
+		auditorPW, err := loadOrCreatePassword(cfg.KeysDir, AuditorPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		e.password, e.auditorPassword = pw, auditorPW
 		opts.DontListen = false
 		opts.Host = host
 		opts.Port = port
-		opts.Users = []*server.User{{Username: User, Password: pw}}
+		opts.Users = listenUsers(pw, auditorPW)
 	}
 
 	srv, err := server.NewServer(opts)
@@ -74,7 +81,7 @@ func startServer(ctx context.Context, cfg Config) (_ *embedded, err error) {
 		return nil, fmt.Errorf("natslog: embedded server: %w", err)
 	}
 	e.srv = srv
-	e.log = &serverLogger{l: cfg.Logger.With("component", "nats-server"), secret: e.password}
+	e.log = &serverLogger{l: cfg.Logger.With("component", "nats-server"), secret: e.password, secret2: e.auditorPassword}
 	debug := cfg.Logger.Enabled(ctx, slog.LevelDebug)
 	// Never trace: traces carry message payloads and protocol lines.
 	srv.SetLoggerV2(e.log, debug, false, false)
@@ -90,7 +97,7 @@ func startServer(ctx context.Context, cfg Config) (_ *embedded, err error) {
 		return nil, err
 	}
 	if cfg.ListenAddr != "" {
-		cfg.Logger.Info("nats listening", "url", e.clientURL(), "user", User)
+		cfg.Logger.Info("nats listening", "url", e.clientURL(), "user", User, "auditor_user", AuditorUser)
 	}
 	return e, nil
 }
@@ -155,11 +162,11 @@ func (e *embedded) shutdown() {
 	unlockDir(e.lock)
 }
 
-// loadOrCreatePassword returns the password in dir/nats.password, creating the
-// directory (0700) and a random password file (0600) on first start. The file is
-// created atomically: a crash leaves either no file or a complete one.
-func loadOrCreatePassword(dir string) (string, error) {
-	path := filepath.Join(dir, PasswordFile)
+// loadOrCreatePassword returns the password in dir/name, creating the directory
+// (0700) and a random password file (0600) on first start. The file is created
+// atomically: a crash leaves either no file or a complete one.
+func loadOrCreatePassword(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
 	pw, err := readPassword(path)
 	if err == nil {
 		return pw, nil
@@ -175,7 +182,7 @@ func loadOrCreatePassword(dir string) (string, error) {
 		return "", fmt.Errorf("natslog: generate password: %w", err)
 	}
 	pw = base64.RawURLEncoding.EncodeToString(raw[:])
-	tmp, err := os.CreateTemp(dir, PasswordFile+".tmp*")
+	tmp, err := os.CreateTemp(dir, name+".tmp*")
 	if err != nil {
 		return "", fmt.Errorf("natslog: write password file: %w", err)
 	}
@@ -234,8 +241,9 @@ func readPassword(path string) (string, error) {
 // formats; the formatted text becomes the slog message. The listening password is
 // redacted should it ever appear.
 type serverLogger struct {
-	l      *slog.Logger
-	secret string
+	l       *slog.Logger
+	secret  string
+	secret2 string
 
 	mu   sync.Mutex
 	last string // the last error or fatal message, for Open's error
@@ -268,8 +276,10 @@ func (s *serverLogger) log(level slog.Level, format string, v ...any) {
 		return
 	}
 	msg := fmt.Sprintf(format, v...)
-	if s.secret != "" {
-		msg = strings.ReplaceAll(msg, s.secret, "[REDACTED]")
+	for _, sec := range []string{s.secret, s.secret2} {
+		if sec != "" {
+			msg = strings.ReplaceAll(msg, sec, "[REDACTED]")
+		}
 	}
 	if level >= slog.LevelError {
 		s.mu.Lock()
