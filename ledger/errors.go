@@ -20,13 +20,29 @@ var (
 	ErrClosed = errors.New("node closed")
 )
 
-// TooLargeError is returned for a submission over events.MaxEntrySize.
+// MaxSubmissionSize is the largest submission the gate reads, in bytes: twice
+// events.MaxEntrySize, since a submission may use any JSON layout (docs/SPEC.md §3.3).
+const MaxSubmissionSize = 2 * events.MaxEntrySize
+
+// TooLargeError is returned for a submission over MaxSubmissionSize, or one whose
+// stored form is over events.MaxEntrySize.
 type TooLargeError struct {
+	// Size is the size in bytes; -1 when unknown (a body that was not read in full).
 	Size, Limit int
+	// Stored says that the limit is the stored entry's (events.MaxEntrySize) rather
+	// than the submission's (MaxSubmissionSize).
+	Stored bool
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("submission is %d bytes, over the %d-byte limit", e.Size, e.Limit)
+	what := "the submission"
+	if e.Stored {
+		what = "the stored form of the submission (its compact envelope)"
+	}
+	if e.Size < 0 {
+		return fmt.Sprintf("%s is over the %d-byte limit", what, e.Limit)
+	}
+	return fmt.Sprintf("%s is %d bytes, over the %d-byte limit", what, e.Size, e.Limit)
 }
 
 // Head is a chain's head: its last valid event.

@@ -47,15 +47,15 @@ const (
 // in the log but not integrated in time; ErrUnavailable (wrapped) when nothing could be
 // appended. Safe for concurrent use; writes to one chain are serialised.
 func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, recorded bool, err error) {
-	if len(submission) > 2*events.MaxEntrySize {
-		return nil, false, &TooLargeError{Size: len(submission), Limit: events.MaxEntrySize}
+	if len(submission) > MaxSubmissionSize {
+		return nil, false, &TooLargeError{Size: len(submission), Limit: MaxSubmissionSize}
 	}
 	stored, err := events.DecodeSubmission(submission)
 	if err != nil {
 		return nil, false, err
 	}
 	if len(stored) > events.MaxEntrySize {
-		return nil, false, &TooLargeError{Size: len(stored), Limit: events.MaxEntrySize}
+		return nil, false, &TooLargeError{Size: len(stored), Limit: events.MaxEntrySize, Stored: true}
 	}
 	e, err := events.ParseEntry(stored)
 	if err != nil {

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger"
@@ -23,6 +25,9 @@ type Handler struct {
 	// Witnesses, when set, makes GET /v1/checkpoint serve the newest witnessed
 	// checkpoint and adds GET /v1/witnesses. Nil: the node has no witnesses.
 	Witnesses *Witnesses
+	// Limiter, when set, applies its per-party budget to submissions (the
+	// per-address limits apply in Edge).
+	Limiter *Limiter
 }
 
 // Routes registers the ledger's endpoints on mux (Go 1.22 patterns).
@@ -42,15 +47,32 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 type SubmitResponse = ledger.Receipt
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 2*events.MaxEntrySize+1))
+	if p := checkJSONMediaType(r.Header.Get("Content-Type")); p != nil {
+		WriteProblem(w, p)
+		return
+	}
+	if r.ContentLength > ledger.MaxSubmissionSize {
+		WriteProblem(w, ProblemFor(&ledger.TooLargeError{Size: int(min(r.ContentLength, 1<<62)), Limit: ledger.MaxSubmissionSize}))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ledger.MaxSubmissionSize))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		WriteProblem(w, ProblemFor(&ledger.TooLargeError{Size: int(mbe.Limit), Limit: events.MaxEntrySize}))
+		WriteProblem(w, ProblemFor(&ledger.TooLargeError{Size: -1, Limit: ledger.MaxSubmissionSize}))
 		return
 	}
 	if err != nil {
-		WriteProblem(w, BadRequest("read body: "+err.Error()))
+		WriteProblem(w, newProblem(http.StatusBadRequest, CodeIncompleteBody, "the request body could not be read in full: the client closed the connection, or sent the body more slowly than the server waits for it", nil))
 		return
+	}
+	party := ""
+	if h.Limiter != nil {
+		if party = submittedParty(body); party != "" {
+			if ok, retry := h.Limiter.partyReady(party); !ok {
+				h.Limiter.refuseParty(w, party, retry)
+				return
+			}
+		}
 	}
 	rc, recorded, err := h.Node.Submit(r.Context(), body)
 	if err != nil {
@@ -60,9 +82,41 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusCreated
 	if !recorded {
 		status = http.StatusOK
+	} else if party != "" {
+		h.Limiter.chargeParty(party)
 	}
 	w.Header().Set("Location", "/v1/events/"+rc.ID)
 	WriteJSON(w, status, rc)
+}
+
+// checkJSONMediaType accepts "application/json" with at most a charset=utf-8
+// parameter, and answers 415 otherwise.
+func checkJSONMediaType(ct string) *Problem {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && mt == "application/json" {
+		cs, hasCS := params["charset"]
+		if len(params) == 0 || (len(params) == 1 && hasCS && strings.EqualFold(cs, "utf-8")) {
+			return nil
+		}
+	}
+	detail := "Content-Type must be application/json (a DSSE envelope, docs/SPEC.md §3.3)"
+	if ct == "" {
+		detail += "; the request has none"
+	}
+	return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, detail, nil)
+}
+
+// submittedParty returns the party of a submission that parses, or "".
+func submittedParty(body []byte) string {
+	stored, err := events.DecodeSubmission(body)
+	if err != nil {
+		return ""
+	}
+	e, err := events.ParseEntry(stored)
+	if err != nil {
+		return ""
+	}
+	return e.Payload.Party
 }
 
 // EventResponse is the body of GET /v1/events/{id}.
@@ -74,10 +128,21 @@ type EventResponse struct {
 	Receipt *ledger.Receipt `json:"receipt"`
 }
 
+// eventProblem maps an error of Node.Event to its problem, naming the event.
+func eventProblem(id string, err error) *Problem {
+	if errors.Is(err, ledger.ErrNotFound) {
+		if !events.ValidEventID(id) {
+			return NotFound("id: not an event id (a ULID: 26 characters of Crockford base32, upper case)")
+		}
+		return NotFound("id: no valid event has id " + id)
+	}
+	return ProblemFor(err)
+}
+
 func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 	raw, rc, err := h.Node.Event(r.Context(), r.PathValue("id"))
 	if err != nil {
-		WriteProblem(w, ProblemFor(err))
+		WriteProblem(w, eventProblem(r.PathValue("id"), err))
 		return
 	}
 	e, err := events.ParseEntry(raw)
@@ -91,7 +156,7 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) eventProof(w http.ResponseWriter, r *http.Request) {
 	raw, rc, err := h.Node.Event(r.Context(), r.PathValue("id"))
 	if err != nil {
-		WriteProblem(w, ProblemFor(err))
+		WriteProblem(w, eventProblem(r.PathValue("id"), err))
 		return
 	}
 	text := rc.Proof
@@ -108,13 +173,14 @@ func (h *Handler) eventProof(w http.ResponseWriter, r *http.Request) {
 		text = string(tp)
 	} else if s := r.URL.Query().Get("size"); s != "" {
 		size, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			WriteProblem(w, BadRequest("size: not a number"))
+		applied := h.Node.Applied()
+		if err != nil || size <= rc.Index || size > applied {
+			WriteProblem(w, fieldProblem("size", fmt.Sprintf("want a tree size from %d (the entry's index + 1) to %d (the tree size)", rc.Index+1, applied)))
 			return
 		}
 		tp, err := h.Node.ProofAt(rc.Index, size, raw)
 		if err != nil {
-			WriteProblem(w, BadRequest(err.Error()))
+			WriteProblem(w, ProblemFor(err))
 			return
 		}
 		text = string(tp)
@@ -141,15 +207,27 @@ func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) consistency(w http.ResponseWriter, r *http.Request) {
-	from, err1 := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-	to, err2 := strconv.ParseUint(r.URL.Query().Get("to"), 10, 64)
-	if err1 != nil || err2 != nil {
-		WriteProblem(w, BadRequest("from and to must be tree sizes"))
+	q := r.URL.Query()
+	applied := h.Node.Applied()
+	from, err1 := strconv.ParseUint(q.Get("from"), 10, 64)
+	to, err2 := strconv.ParseUint(q.Get("to"), 10, 64)
+	var fields []events.FieldError
+	if err1 != nil || from < 1 || from > applied {
+		fields = append(fields, events.FieldError{Path: "from", Message: fmt.Sprintf("required: a tree size from 1 to %d (the tree size)", applied)})
+	}
+	if err2 != nil || to < 1 || to > applied {
+		fields = append(fields, events.FieldError{Path: "to", Message: fmt.Sprintf("required: a tree size from 1 to %d (the tree size)", applied)})
+	}
+	if len(fields) == 0 && from > to {
+		fields = append(fields, events.FieldError{Path: "from", Message: fmt.Sprintf("%d is above to (%d)", from, to)})
+	}
+	if len(fields) > 0 {
+		WriteProblem(w, fieldsProblem(fields))
 		return
 	}
 	hashes, err := h.Node.ConsistencyProof(from, to)
 	if err != nil {
-		WriteProblem(w, BadRequest(err.Error()))
+		WriteProblem(w, ProblemFor(err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -210,19 +288,19 @@ func indexRange(r *http.Request, size uint64) (uint64, uint64, *Problem) {
 	var err error
 	if s := q.Get("start"); s != "" {
 		if start, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return 0, 0, BadRequest("start: not an index")
+			return 0, 0, fieldProblem("start", "want a log index: an integer ≥ 0")
 		}
 	}
 	if s := q.Get("end"); s != "" {
 		if end, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return 0, 0, BadRequest("end: not an index")
+			return 0, 0, fieldProblem("end", "want a log index: an integer ≥ 0")
 		}
 	}
 	if end > size {
 		end = size
 	}
 	if start > end {
-		return 0, 0, BadRequest(fmt.Sprintf("start %d is after end %d (tree size %d)", start, end, size))
+		return 0, 0, fieldProblem("start", fmt.Sprintf("%d is after end %d (the tree size is %d)", start, end, size))
 	}
 	if end-start > MaxEntriesPerRequest {
 		end = start + MaxEntriesPerRequest
@@ -233,7 +311,7 @@ func indexRange(r *http.Request, size uint64) (uint64, uint64, *Problem) {
 func (h *Handler) head(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !events.ValidPartyID(id) {
-		WriteProblem(w, BadRequest("party id must match ^[a-z0-9][a-z0-9-]{0,62}$"))
+		WriteProblem(w, fieldProblem("id", "a party id must match ^[a-z0-9][a-z0-9-]{0,62}$"))
 		return
 	}
 	head, err := h.Node.ChainHead(r.Context(), id)
@@ -242,4 +320,19 @@ func (h *Handler) head(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, head)
+}
+
+// fieldProblem is a 400 bad_request about one request field (a query or path
+// parameter): the detail and the errors member name it.
+func fieldProblem(path, message string) *Problem {
+	return fieldsProblem([]events.FieldError{{Path: path, Message: message}})
+}
+
+// fieldsProblem is a 400 bad_request listing every bad request field.
+func fieldsProblem(fields []events.FieldError) *Problem {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Error()
+	}
+	return newProblem(http.StatusBadRequest, CodeBadRequest, strings.Join(parts, "; "), func(p *Problem) { p.Errors = fields })
 }

@@ -27,6 +27,8 @@ type Problem struct {
 	Errors []events.FieldError `json:"errors,omitempty"`
 	Head   *ledger.Head        `json:"head,omitempty"`
 	Index  *uint64             `json:"index,omitempty"`
+	// Limit names the limit a 429 rate_limited crossed (LimitReasons).
+	Limit string `json:"limit,omitempty"`
 }
 
 // Stable problem codes that are not replay findings.
@@ -43,9 +45,19 @@ const (
 	CodeNotWitnessed = "not_witnessed"
 	// CodeNoWitnesses: the node has no witnesses configured.
 	CodeNoWitnesses = "no_witnesses"
+	// CodeMethodNotAllowed: the path exists but not with this method (405, with Allow).
+	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeUnsupportedMediaType: POST /v1/events without Content-Type application/json (415).
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	// CodeIncompleteBody: the request body could not be read in full (the client
+	// closed the connection or sent it too slowly).
+	CodeIncompleteBody = "incomplete_body"
+	// CodeRateLimited: a per-client limit was crossed (429, with Retry-After and the
+	// problem's limit member naming it).
+	CodeRateLimited = "rate_limited"
 )
 
-// findingStatus maps each finding code to its HTTP status (DESIGN §5).
+// findingStatus maps each finding code to its HTTP status (docs/SPEC.md §7.3).
 var findingStatus = map[events.Code]int{
 	events.CodeMalformedEnvelope:       http.StatusBadRequest,
 	events.CodePayloadType:             http.StatusBadRequest,
@@ -85,7 +97,7 @@ func ProblemFor(err error) *Problem {
 		}
 		return newProblem(status, string(f.Code), f.Reason, func(p *Problem) { p.Errors = f.Fields })
 	case errors.As(err, &tl):
-		return newProblem(http.StatusRequestEntityTooLarge, CodeTooLarge, tl.Error(), nil)
+		return newProblem(http.StatusRequestEntityTooLarge, CodeTooLarge, tl.Error()+" (docs/SPEC.md §3.2–3.3)", nil)
 	case errors.As(err, &ce):
 		head := ce.Head
 		return newProblem(http.StatusConflict, CodeConflict, ce.Error(), func(p *Problem) { p.Head = &head })
