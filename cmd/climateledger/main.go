@@ -10,8 +10,10 @@
 //	climateledger prove --server URL EVENT_ID [--witnessed]
 //	climateledger verify-proof FILE --log-key KEY [--witness VKEY]… [--witness-quorum K]
 //	climateledger rebuild --data DIR
+//	climateledger key rotate|revoke …
+//	climateledger --version
 //
-// Each subcommand takes --help.
+// Each subcommand takes --help (printed on stdout).
 package main
 
 import (
@@ -22,9 +24,43 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=v1.2.3"; otherwise the module version from the build
+// information ("(devel)" for a build from a checkout).
+var version = ""
+
+// versionLine is what --version prints: the version, the commit when known, and
+// the Go toolchain.
+func versionLine() string {
+	v, rev := version, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = s.Value[:12]
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && rev != "" {
+				rev += "+dirty"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	line := "climateledger " + v
+	if rev != "" {
+		line += " commit " + rev
+	}
+	return line + " " + runtime.Version()
+}
 
 // command is one subcommand: it parses its own flags from args.
 type command struct {
@@ -57,11 +93,16 @@ func main() {
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout) // asked for: it is the output
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	}
 	cmd, ok := commands[args[0]]
@@ -106,21 +147,48 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\nclimateledger --version prints the version.")
 }
 
-// newFlags returns a flag set whose usage names the command and its synopsis.
+// newFlags returns a flag set whose usage names the command and its synopsis. The
+// usage goes to stderr after a mistake and to stdout when asked for (--help).
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	out := &usageWriter{env: e, w: e.stderr}
+	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: climateledger %s %s\n\n", name, synopsis)
+		fmt.Fprintf(out, "Usage: climateledger %s %s\n\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
+// usageWriter is a flag set's output: stderr, or stdout once help was asked for.
+type usageWriter struct {
+	*env
+	w io.Writer
+}
+
+func (u *usageWriter) Write(p []byte) (int, error) { return u.w.Write(p) }
+
+// asksForHelp reports whether args, up to a "--", hold -h, -help or --help.
+func asksForHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
+}
+
 // parseFlags parses args; a parse error becomes errUsage (already printed).
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if u, ok := fs.Output().(*usageWriter); ok && asksForHelp(args) {
+		u.w = u.stdout
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

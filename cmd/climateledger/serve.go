@@ -94,19 +94,22 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Take the port first: a node that cannot serve must not create keys and a
+	// genesis in a new data directory.
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", c.httpAddr, err)
+	}
+	defer ln.Close()
 	app, err := openApp(ctx, c, lg)
 	if err != nil {
 		return err
 	}
 	defer app.close()
 
-	ln, err := net.Listen("tcp", c.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.httpAddr, err)
-	}
-	srv := newHTTPServer(app.handler(), lg)
+	srv := newHTTPServer(c.edge.wrap(app.handler()), lg)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- c.edge.serve(srv, ln) }()
 
 	if c.demo {
 		if err := app.seedDemo(ctx, e.stdout, c.data, lg); err != nil {
@@ -118,7 +121,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if ge, err := events.ParseEntry(genesis); err == nil {
 		gh = ge.Hash.String()
 	}
-	fmt.Fprintf(e.stdout, "climateledger serving on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "climateledger serving on %s://%s\n", c.edge.scheme(), ln.Addr())
 	fmt.Fprintf(e.stdout, "log verifier key: %s\n", app.node.Keys().LogVerifierKey)
 	fmt.Fprintf(e.stdout, "genesis hash:     %s\n", gh)
 	if u := app.node.Log().ClientURL(); u != "" {
@@ -192,6 +195,7 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 		return nil, err
 	}
 	h := &httpapi.Handler{Node: node}
+	c.edge.applyHandler(h)
 	if a.witnesses != nil {
 		a.stops = append([]func(){a.witnesses.stop}, a.stops...)
 		h.Witnesses = a.witnesses.api

@@ -38,6 +38,10 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 	if err := required(fs, "key", "party", "type", "body"); err != nil {
 		return err
 	}
+	if !events.KnownType(*typ) {
+		fs.Usage()
+		return fmt.Errorf("%w: --type %q is not an event type; valid types: %s", errUsage, *typ, strings.Join(events.EventTypes(), ", "))
+	}
 	signers, err := readSigners(append([]string{*keyFile}, cosign...))
 	if err != nil {
 		return err
@@ -48,7 +52,7 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 	}
 	body, err := events.DecodeBody(*typ, raw)
 	if err != nil {
-		return fmt.Errorf("body: %w", err)
+		return bodyFileError(*bodyFile, err)
 	}
 	c, err := client.New(*server)
 	if err != nil {
@@ -61,8 +65,12 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 	return printJSON(e, rc)
 }
 
+// maxRateLimitWait is the longest Retry-After that submit waits out by itself.
+const maxRateLimitWait = 10 * time.Second
+
 // submitWithRetry fetches the head, signs the next event and submits it, rebuilding on
-// a chain conflict up to retries times.
+// a chain conflict, or after a 429 rate_limited's Retry-After (up to 10 s), up to
+// retries times.
 func submitWithRetry(ctx context.Context, c *client.Client, party, typ string, body events.Body, signers []*events.Signer, retries int) (*ledger.Receipt, error) {
 	for attempt := 0; ; attempt++ {
 		head, err := c.Head(ctx, party)
@@ -83,6 +91,15 @@ func submitWithRetry(ctx context.Context, c *client.Client, party, typ string, b
 		var pe *client.ProblemError
 		if errors.As(err, &pe) && pe.Status == http.StatusConflict && pe.Code != string(events.CodeDuplicateID) && attempt < retries {
 			time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+			continue
+		}
+		if errors.As(err, &pe) && pe.Status == http.StatusTooManyRequests && pe.RetryAfter <= maxRateLimitWait && attempt < retries {
+			// Over a rate limit: wait as told, then sign again (the time moves on).
+			select {
+			case <-ctx.Done():
+				return nil, err
+			case <-time.After(pe.RetryAfter):
+			}
 			continue
 		}
 		return rc, err
@@ -131,7 +148,7 @@ func cmdEnroll(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if body, err = events.DecodeBody(events.TypePartyEnrolled, raw); err != nil {
-			return fmt.Errorf("%s: %w", *file, err)
+			return bodyFileError(*file, err)
 		}
 	} else {
 		b := &events.EnrolledBody{Kind: *kind, Names: map[string]string{"en": *nameEN}, Country: *country, Level: *level, Parent: *parent}
@@ -177,6 +194,25 @@ func readSigners(paths []string) ([]*events.Signer, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// bodyFileError names the body file and lists every problem of the body in it, each
+// with its field path ("body.lines[2].tco2e: …").
+func bodyFileError(path string, err error) error {
+	name := path
+	if path == "-" {
+		name = "standard input"
+	}
+	var ve *events.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("body file %s: %w", name, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "body file %s is not a valid body:", name)
+	for _, f := range ve.Fields {
+		fmt.Fprintf(&b, "\n  %s", f)
+	}
+	return errors.New(b.String())
 }
 
 // readInput reads a file, or standard input for "-", without surrounding white space.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ func New(base string) (*Client, error) {
 // ProblemError is a problem document returned by the server.
 type ProblemError struct {
 	*httpapi.Problem
+	// RetryAfter is the server's Retry-After (whole seconds), 0 when absent: set on
+	// 429 rate_limited and on some 503s.
+	RetryAfter time.Duration
 }
 
 func (e *ProblemError) Error() string {
@@ -67,7 +71,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	if resp.StatusCode >= 400 {
 		var p httpapi.Problem
 		if json.Unmarshal(b, &p) == nil && p.Code != "" {
-			return nil, resp.StatusCode, &ProblemError{&p}
+			pe := &ProblemError{Problem: &p}
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				pe.RetryAfter = time.Duration(s) * time.Second
+			}
+			return nil, resp.StatusCode, pe
 		}
 		return nil, resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
