@@ -168,12 +168,23 @@ func queryParam(name, desc string, schema obj) obj {
 	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": schema}
 }
 
+func requiredQueryParam(name, desc string, schema obj) obj {
+	p := queryParam(name, desc, schema)
+	p["required"] = true
+	return p
+}
+
+// eventDataSchema names, as a JSON pointer in a string, the component schema that
+// ref points to (for x-event-data-schema).
+func eventDataSchema(ref obj) string { return ref["$ref"].(string) }
+
 // problems lists the problem responses of an operation.
 func problems(statuses ...string) obj {
 	text := map[string]string{
 		"400": "malformed request", "401": "a signature does not verify", "403": "a key is not authorised for the party",
 		"404": "not found", "409": "chain conflict (the body carries the current head) or duplicate id",
-		"413": "submission too large", "422": "invalid body or rule violation", "500": "internal error",
+		"413": "submission too large", "415": "Content-Type is not application/json", "422": "invalid body or rule violation",
+		"429": "a per-client limit was crossed (rate_limited; Retry-After says when to retry)", "500": "internal error",
 		"503": "log unavailable (nothing was appended) or integration pending",
 	}
 	out := obj{}
@@ -203,6 +214,7 @@ func buildOpenAPI() []byte {
 	partyID := pathParam("id", "party id", partyPattern)
 	eventID := pathParam("id", "event id (ULID)", ulidPattern)
 	index := obj{"type": "integer", "minimum": 0}
+	treeSize := obj{"type": "integer", "minimum": 1}
 
 	g.defs["Envelope"] = obj{"type": "object", "description": "DSSE v1 envelope (docs/SPEC.md §3); any JSON layout on submission",
 		"required": []string{"payloadType", "payload", "signatures"},
@@ -219,8 +231,8 @@ func buildOpenAPI() []byte {
 			description: "Runs the gate (validation, signatures, chain) and appends the event; answers with the receipt once it is integrated.",
 			body:        obj{"required": true, "content": jsonContent(ref("Envelope"))},
 			responses: merge(obj{"201": ok("recorded: the receipt", jsonContent(s(ledger.Receipt{}))),
-				"200": ok("the identical event was already recorded: its receipt", jsonContent(s(ledger.Receipt{})))},
-				problems("400", "401", "403", "409", "413", "422", "503")),
+				"200": ok("the identical event was already recorded: its receipt (whatever the event's time)", jsonContent(s(ledger.Receipt{})))},
+				problems("400", "401", "403", "409", "413", "415", "422", "429", "503")),
 		}},
 		"/v1/events/{id}": {"get": {
 			summary: "An event with its receipt", params: []any{eventID},
@@ -228,7 +240,7 @@ func buildOpenAPI() []byte {
 		}},
 		"/v1/events/{id}/proof": {"get": {
 			summary: "An event's inclusion proof (C2SP tlog-proof)", params: []any{eventID,
-				queryParam("size", "tree size of the checkpoint to prove against (default: the latest)", index),
+				queryParam("size", "tree size of the checkpoint to prove against, above the entry's index (default: the latest)", treeSize),
 				queryParam("witnessed", "1: prove against the newest witnessed checkpoint, with its cosignature lines (docs/SPEC.md §10.5)", obj{"type": "string", "enum": []string{"1", "true"}})},
 			responses: merge(obj{"200": ok("tlog-proof with the entry in extra", textContent("c2sp.org/tlog-proof@v1"))}, problems("400", "404", "503"),
 				obj{"409": obj{"description": "witnessed=1: no witnessed checkpoint covers the event yet (code not_witnessed, with index)", "content": obj{"application/problem+json": obj{"schema": ref("Problem")}}}}),
@@ -244,8 +256,9 @@ func buildOpenAPI() []byte {
 			responses: merge(obj{"200": ok("witness status", jsonContent(s(httpapi.WitnessesResponse{})))}, problems("404")),
 		}},
 		"/v1/proofs/consistency": {"get": {
-			summary:   "RFC 6962 consistency proof between two tree sizes",
-			params:    []any{queryParam("from", "the older tree size (> 0)", index), queryParam("to", "the newer tree size", index)},
+			summary: "RFC 6962 consistency proof between two tree sizes",
+			params: []any{requiredQueryParam("from", "the older tree size, 1 ≤ from ≤ to", treeSize),
+				requiredQueryParam("to", "the newer tree size, from ≤ to ≤ the tree size", treeSize)},
 			responses: merge(obj{"200": ok("one base64 hash per line", textContent("base64 hashes, one per line"))}, problems("400")),
 		}},
 		"/v1/log/entries": {"get": {
@@ -304,7 +317,9 @@ func buildOpenAPI() []byte {
 			params: []any{queryParam("party", "only notices for this party", obj{"type": "string", "pattern": partyPattern}),
 				obj{"name": "Last-Event-ID", "in": "header", "required": false, "description": "the last log index seen", "schema": obj{"type": "string"}}},
 			responses: merge(obj{"200": ok("text/event-stream of notices; the data of each is a Notice",
-				obj{"text/event-stream": obj{"schema": obj{"type": "string"}, "x-event-data": s(Notice{})}})}, problems("400")),
+				obj{"text/event-stream": obj{"schema": obj{"type": "string"},
+					// Not a $ref: tools do not resolve references inside extensions.
+					"x-event-data-schema": eventDataSchema(s(Notice{}))}})}, problems("400", "429")),
 		}},
 		"/": {"get": {
 			summary:     "The dashboard (HTML; its files under /assets/)",
@@ -351,7 +366,7 @@ func buildOpenAPI() []byte {
 	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "climateledger API", "version": "1",
-			"description": "Signed, hash-chained commitments of the U.S.-China Climate Leaders Declaration: the ledger's write and log endpoints (docs/SPEC.md) and the read API of the projections (docs/PROJECTIONS.md). Errors are RFC 9457 problem documents with a stable code."},
+			"description": "Signed, hash-chained commitments of the U.S.-China Climate Leaders Declaration: the ledger's write and log endpoints (docs/SPEC.md) and the read API of the projections (docs/PROJECTIONS.md). Errors are RFC 9457 problem documents (application/problem+json) with a stable code, on every path: an unknown path is 404 not_found, a method a path does not serve 405 method_not_allowed (with Allow), and any request may meet 429 rate_limited (with Retry-After) when its client address is over its limits (docs/SECURITY.md)."},
 		"paths":      out,
 		"components": obj{"schemas": g.defs},
 	}
