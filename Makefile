@@ -39,10 +39,11 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: ## run the benchmarks (compare ratios, quote medians)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 5 $(PKGS)
 
-lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
+lint: ## gofmt, go mod tidy -diff, doc references, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff || (echo "go.mod or go.sum is not tidy: run go mod tidy and commit"; exit 1)
+	@! git grep -n 'DESIGN'' §' -- . || (echo "cite docs/SPEC.md (or another file under docs/), not the design page"; exit 1)
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 

@@ -236,7 +236,7 @@ func TestNodeVerifier(t *testing.T) {
 	t.Logf("%s", bytes.TrimSpace(out))
 }
 
-// Regression tests for rules that contradicted DESIGN §4 (each also has a vector).
+// Regression tests for rules that contradicted the project's design (docs/SPEC.md §6–7) (each also has a vector).
 
 // TestSecondGenesisRefused: a network.genesis after the first entry named new
 // registrar keys signed only by themselves, and was valid.

@@ -1,6 +1,6 @@
 // Package projections is climateledger's read side: the Pebble read models that the
 // node's applier maintains from the log, the progress rule, the state digest, change
-// notices and the HTTP read API (DESIGN §6 and §7; docs/PROJECTIONS.md).
+// notices and the HTTP read API (docs/PROJECTIONS.md; the HTTP API in docs/SPEC.md §8).
 //
 // [Views] implements ledger.Projector. For every entry the applier integrates, in the
 // same Pebble batch as the Merkle tree and the applied position, Views writes rows
@@ -18,7 +18,7 @@
 // "current" value (a target's current revision, a year's current inventory, a plan's
 // current version) is derived from the rows not retracted.
 //
-// [Assess] is the progress rule of DESIGN §6 as a pure function over exact
+// [Assess] is the progress rule of docs/PROJECTIONS.md §4 as a pure function over exact
 // rationals: the GHG Protocol Mitigation Goal Standard path from the base year (and
 // from the year the target was set), CDP-ICLEI's "percentage of target achieved",
 // and the peak rule. Reported figures are rounded (tonnes to the thousandth,

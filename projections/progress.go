@@ -8,7 +8,7 @@ import (
 	"github.com/climateledger/climateledger/events"
 )
 
-// Progress statuses (DESIGN §6).
+// Progress statuses (docs/PROJECTIONS.md §4).
 const (
 	StatusAchieved        = "achieved"
 	StatusOnTrack         = "on_track"
@@ -208,7 +208,7 @@ type PeakProgress struct {
 }
 
 // Progress is the assessment of one target against the inventory series
-// (DESIGN §6). Every figure carries the events it comes from.
+// (docs/PROJECTIONS.md §4). Every figure carries the events it comes from.
 type Progress struct {
 	TargetID string `json:"target_id"`
 	Type     string `json:"type"`
@@ -269,7 +269,7 @@ func EndYear(b *events.TargetSetBody) int {
 // restatements resolved). It is a pure function: exact rational arithmetic for every
 // comparison, rounding only in the reported figures.
 //
-// The rule (DESIGN §6, GHG Protocol Mitigation Goal Standard; CDP-ICLEI "percentage
+// The rule (docs/PROJECTIONS.md §4, GHG Protocol Mitigation Goal Standard; CDP-ICLEI "percentage
 // of target achieved"): y is the latest inventory year, E_y its total. E_b is the
 // base-year emissions: the current inventory of the base year when there is one, else
 // the target's base_emissions_tco2e. E_t is the target level: target_emissions_tco2e;

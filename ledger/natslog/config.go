@@ -13,7 +13,7 @@ const (
 	DefaultServerName      = "climateledger"
 	DefaultReplicas        = 1
 	DefaultDuplicateWindow = 2 * time.Minute
-	DefaultMaxMsgSize      = 65536 // bytes of entry (DESIGN §5: 64 KiB)
+	DefaultMaxMsgSize      = 65536 // bytes of entry (docs/SPEC.md §3.2: 64 KiB)
 	DefaultStartTimeout    = 30 * time.Second
 	DefaultRequestTimeout  = 5 * time.Second
 )

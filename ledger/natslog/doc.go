@@ -1,7 +1,7 @@
 // Package natslog is climateledger's log: the NATS JetStream stream LEDGER, and
 // optionally the nats-server that holds it.
 //
-// The stream is the log (docs/SPEC.md, DESIGN §2 and §3 "Log"). Every entry is the
+// The stream is the log (docs/SPEC.md §4–5). Every entry is the
 // exact bytes given to [Log.Append], stored as one message on the subject
 // ledger.events.<party> with the header Nats-Msg-Id set to the caller's message id
 // (the event id). The log index of an entry is its stream sequence − 1. The package

@@ -2,7 +2,7 @@
 // the binary (no CDN, no external fonts, no build step), served at "/" with its files
 // under "/assets/". It works offline against the node that serves it.
 //
-// The page reads only the node's public HTTP API (DESIGN §7): GET /v1/parties and
+// The page reads only the node's public HTTP API (docs/SPEC.md §8, docs/PROJECTIONS.md §7): GET /v1/parties and
 // /v1/parties/{id} (the projections), /v1/state, /v1/events/{id}, its proofs
 // (/v1/events/{id}/proof, ?witnessed=1), /v1/proofs/consistency, /v1/witnesses, and
 // GET /v1/subscribe (server-sent events, with GET /v1/checkpoint?latest=1 polled where
