@@ -129,6 +129,11 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if report == nil {
 		return runErr
 	}
+	if sc != nil && runErr == nil {
+		// Compare before printing: the result belongs in the report, above RESULT.
+		p, compared := checkState(ctx, *checkStateURL, sc)
+		report.SetProjections(p, compared)
+	}
 	if *asJSON {
 		err = report.WriteJSON(e.stdout)
 	} else {
@@ -142,11 +147,6 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	}
 	if runErr != nil {
 		return runErr
-	}
-	if sc != nil {
-		if err := checkState(ctx, *checkStateURL, sc); err != nil {
-			return err
-		}
 	}
 	if !report.OK {
 		return fmt.Errorf("FAILED: %d findings", uint64(len(report.Findings))+report.FindingsOmitted)
@@ -219,39 +219,58 @@ func (s *stateChecker) close() { s.db.Close() }
 
 // checkState compares the state digest recomputed from the audited entries with the
 // one the server at url reports (GET /v1/state). The two must be at the same index:
-// audit a server that is not being written to, or run it again.
-func checkState(ctx context.Context, url string, s *stateChecker) error {
+// audit a server that is not being written to, or run it again. compared is false
+// when they could not be compared (another index, or no state from the server).
+func checkState(ctx context.Context, url string, s *stateChecker) (p *audit.ProjectionsReport, compared bool) {
+	url = strings.TrimRight(url, "/")
+	p = &audit.ProjectionsReport{Server: url}
 	if err := s.flush(); err != nil {
-		return fmt.Errorf("--check-state: %w", err)
+		p.Problem = "recomputing the projections failed: " + err.Error()
+		return p, false
 	}
 	sum, rows, err := projections.Digest(s.db)
 	if err != nil {
-		return fmt.Errorf("--check-state: %w", err)
+		p.Problem = "recomputing the projections failed: " + err.Error()
+		return p, false
 	}
-	mine := projections.State{Index: s.size, Digest: hex.EncodeToString(sum[:]), Rows: rows}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/v1/state", nil)
+	p.Index, p.Digest, p.Rows = s.size, hex.EncodeToString(sum[:]), rows
+	theirs, err := fetchState(ctx, url)
 	if err != nil {
-		return fmt.Errorf("--check-state: %w", err)
+		p.Problem = err.Error()
+		return p, false
+	}
+	p.ServerIndex, p.ServerDigest = theirs.Index, theirs.Digest
+	switch {
+	case theirs.Index != p.Index:
+		p.Problem = fmt.Sprintf("the server's state is at index %d, the audit reached %d: audit again when the log is quiet", theirs.Index, p.Index)
+		return p, false
+	case theirs.Digest != p.Digest:
+		p.Problem = fmt.Sprintf("state digest MISMATCH at index %d: recomputed %s (%d rows), server %s (%d rows)", p.Index, p.Digest, p.Rows, theirs.Digest, theirs.Rows)
+		return p, true
+	}
+	p.OK = true
+	return p, true
+}
+
+// fetchState reads GET url/v1/state.
+func fetchState(ctx context.Context, url string) (*projections.State, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/state", nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s/v1/state: %w", url, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("--check-state: %w", err)
+		return nil, fmt.Errorf("GET %s/v1/state: %w", url, err)
 	}
 	defer resp.Body.Close()
-	var theirs projections.State
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("--check-state: GET %s/v1/state: HTTP %d", url, resp.StatusCode)
+		return nil, fmt.Errorf("GET %s/v1/state: HTTP %d", url, resp.StatusCode)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&theirs); err != nil {
-		return fmt.Errorf("--check-state: GET %s/v1/state: %w", url, err)
+	var st projections.State
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("GET %s/v1/state: %w", url, err)
 	}
-	switch {
-	case theirs.Index != mine.Index:
-		return fmt.Errorf("--check-state: the server's state is at index %d, the audit reached %d: audit again when the log is quiet", theirs.Index, mine.Index)
-	case theirs.Digest != mine.Digest:
-		return fmt.Errorf("--check-state: state digest MISMATCH at index %d: recomputed %s (%d rows), server %s (%d rows)", mine.Index, mine.Digest, mine.Rows, theirs.Digest, theirs.Rows)
-	}
-	return nil
+	return &st, nil
 }
 
 // quietPebble discards Pebble's informational logging in the temporary store.

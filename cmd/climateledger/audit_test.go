@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -187,8 +188,9 @@ func TestAuditCheckState(t *testing.T) {
 	logPub := filepath.Join(dir, "keys", ledger.LogPubFile)
 
 	code, out, errOut := runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL)
-	if code != 0 || !strings.Contains(out, "RESULT: OK") || errOut != "" {
-		t.Fatalf("honest server: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	same := regexp.MustCompile(`(?m)^projections: recomputed from the entries, index 5, state digest [0-9a-f]{64} \(\d+ rows\)\n  the same as ` + regexp.QuoteMeta(srv.URL) + `/v1/state\n(.|\n)*\nRESULT: OK\n$`)
+	if code != 0 || !same.MatchString(out) || errOut != "" {
+		t.Fatalf("honest server: exit %d\nstdout:\n%s\nstderr:\n%s\nwant the comparison said before RESULT: OK", code, out, errOut)
 	}
 
 	// A server whose read models were altered behind the log's back.
@@ -198,9 +200,17 @@ func TestAuditCheckState(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSubmit(t, node, n.Append("us-ca", auditInventory(2016))) // the server computes a new digest per index
-	code, _, errOut = runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL)
-	if code != 1 || !strings.Contains(errOut, "state digest MISMATCH at index 6: recomputed ") {
-		t.Fatalf("altered read models: exit %d, stderr %q; want exit 1 naming the mismatch", code, errOut)
+	code, out, errOut = runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL)
+	if code != 1 || strings.Contains(out, "RESULT: OK") || !strings.Contains(out, "  NOT the same as "+srv.URL+"/v1/state: state digest MISMATCH at index 6: recomputed ") ||
+		!strings.Contains(out, "\n  log projections_mismatch: state digest MISMATCH at index 6: recomputed ") || !strings.HasSuffix(out, "\nRESULT: FAILED (1 findings)\n") ||
+		errOut != "climateledger audit: FAILED: 1 findings\n" {
+		t.Fatalf("altered read models: exit %d\nstdout:\n%s\nstderr: %q\nwant exit 1, the mismatch as a finding and RESULT: FAILED", code, out, errOut)
+	}
+	// The JSON report carries the comparison.
+	_, out, _ = runCLI(t, "audit", "--server", srv.URL, "--log-key", logPub, "--check-state", srv.URL, "--json")
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.OK || rep.Projections == nil || rep.Projections.OK || rep.Projections.Index != 6 || rep.Projections.ServerIndex != 6 || !rep.Has(audit.CodeProjectionsMismatch) {
+		t.Fatalf("--json: %v %+v", err, rep.Projections)
 	}
 }
 

@@ -53,6 +53,14 @@ const (
 	// given witnesses cosigned it validly, or a cosignature line by one of them does not
 	// verify. The reason names who cosigned (and when) and who is missing.
 	CodeCheckpointWitnesses events.Code = "checkpoint_witnesses"
+	// CodeProjectionsMismatch: with --check-state, the server's state digest (GET
+	// /v1/state) differs from the one recomputed from the audited entries at the same
+	// index: its read models do not follow from its log.
+	CodeProjectionsMismatch events.Code = "projections_mismatch"
+	// CodeProjectionsNotCompared: with --check-state, the comparison could not be made:
+	// the server's state is at another index than the audit reached (the log grew
+	// meanwhile: audit again when it is quiet), or its state could not be fetched.
+	CodeProjectionsNotCompared events.Code = "projections_not_compared"
 )
 
 // Codes lists the audit's own codes, in the order of docs/AUDIT.md. Entry findings use
@@ -62,6 +70,7 @@ var Codes = []events.Code{
 	CodeCheckpointSignature, CodeCheckpointUnknownKey, CodeCheckpointRootMismatch,
 	CodeCheckpointBeyondLog, CodeLogKeyMissing, CodeLogKeyMismatch,
 	CodeStateInconsistent, CodeSplitView, CodeCheckpointWitnesses,
+	CodeProjectionsMismatch, CodeProjectionsNotCompared,
 }
 
 // Finding is one problem the audit found. Entry findings (an events code, or
@@ -147,6 +156,40 @@ type StateReport struct {
 	Updated bool `json:"updated"`
 }
 
+// ProjectionsReport compares a server's state digest (GET /v1/state) with the one
+// recomputed from the audited entries (docs/PROJECTIONS.md §5).
+type ProjectionsReport struct {
+	// Server is the URL whose state was compared.
+	Server string `json:"server"`
+	// Index, Digest and Rows are recomputed from the audited entries.
+	Index  uint64 `json:"index"`
+	Digest string `json:"digest"`
+	Rows   int    `json:"rows"`
+	// ServerIndex and ServerDigest are the server's; empty when it could not be read.
+	ServerIndex  uint64 `json:"server_index"`
+	ServerDigest string `json:"server_digest"`
+	// OK: the same digest at the same index.
+	OK bool `json:"ok"`
+	// Problem says what went wrong when not OK.
+	Problem string `json:"problem,omitempty"`
+}
+
+// SetProjections records the --check-state comparison p; when it is not OK the
+// report gets a log finding (projections_mismatch, or projections_not_compared when
+// the two could not be compared) and is no longer OK.
+func (r *Report) SetProjections(p *ProjectionsReport, compared bool) {
+	r.Projections = p
+	if p.OK {
+		return
+	}
+	code := CodeProjectionsMismatch
+	if !compared {
+		code = CodeProjectionsNotCompared
+	}
+	r.Findings = append(r.Findings, Finding{Code: code, Reason: p.Problem})
+	r.OK = false
+}
+
 // Report is the result of [Run]. Its JSON field names are stable (docs/AUDIT.md).
 type Report struct {
 	// Source describes what was audited ("export /srv/x", "server https://…", "nats …").
@@ -173,6 +216,10 @@ type Report struct {
 	Types   []Count `json:"types"`
 	// State is nil unless Options.State was set.
 	State *StateReport `json:"state"`
+	// Projections is the comparison of the server's read models with the log
+	// (audit --check-state); nil when none was asked for. Set it with
+	// SetProjections.
+	Projections *ProjectionsReport `json:"projections,omitempty"`
 	// Findings lists every problem: entries in log order, then log findings.
 	Findings []Finding `json:"findings"`
 	// FindingsOmitted counts findings beyond Options.MaxFindings, counted but not
@@ -244,6 +291,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			ew.printf("  consistency proof: %s\n", s.Consistency)
 		}
 		ew.printf("  %s\n", okWord(s.Updated, "updated to the new checkpoint", "not updated"))
+	}
+	if p := r.Projections; p != nil {
+		ew.printf("projections: recomputed from the entries, index %d, state digest %s (%d rows)\n", p.Index, p.Digest, p.Rows)
+		if p.OK {
+			ew.printf("  the same as %s/v1/state\n", p.Server)
+		} else {
+			ew.printf("  NOT the same as %s/v1/state: %s\n", p.Server, p.Problem)
+		}
 	}
 	ew.printf("entries: %d read, %d valid, %d rejected (%d unparsed); root %s\n", r.Entries, r.Valid, r.Rejected, r.Unparsed, r.Root)
 	for _, t := range []struct {
