@@ -26,6 +26,8 @@ import (
 	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger/client"
 	"github.com/climateledger/climateledger/ledger/httpapi"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestServePortTakenCreatesNothing: serve takes its HTTP port before it opens the
@@ -239,6 +241,53 @@ func TestServeEdgeFlags(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 422 || p.Code != "clock_skew" || !strings.Contains(p.Detail, "more than 1m0s ahead") {
 		t.Fatalf("event 3 min ahead with the default window: %d %+v, want 422 clock_skew", resp.StatusCode, p)
+	}
+	srv.stop(t)
+}
+
+// TestServeNATSAuditorUser: serve --nats-listen gives auditors a read-only NATS user
+// that can audit the whole log over NATS (audit --nats) but whose publish to the log
+// the server refuses: the log is unchanged and still audits clean.
+func TestServeNATSAuditorUser(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsAddr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	srv := startServer(t, dir, "--nats-listen", natsAddr)
+	key := filepath.Join(t.TempDir(), "ca.key")
+	cli(t, "keygen", "--out", key)
+	cli(t, "enroll", "--server", srv.url, "--registrar-key", filepath.Join(dir, "keys", "registrar.key"), "--party", "us-ca",
+		"--name-en", "California", "--country", "US", "--level", "state", "--key", key)
+	pw, err := os.ReadFile(filepath.Join(dir, "keys", "nats-auditor.password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditNATS := []string{"audit", "--nats", "nats://" + natsAddr, "--nats-user", "auditor", "--nats-password", strings.TrimSpace(string(pw)),
+		"--log-key", filepath.Join(dir, "keys", "log.pub")}
+	if out := string(cli(t, auditNATS...)); !strings.Contains(out, "entries: 2 read, 2 valid") || !strings.HasSuffix(out, "RESULT: OK\n") {
+		t.Fatalf("audit --nats as the auditor:\n%s", out)
+	}
+	// The auditor's publish to the log is refused by the server.
+	nc, err := nats.Connect("nats://"+natsAddr, nats.UserInfo("auditor", strings.TrimSpace(string(pw))), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	forged := readLog(t, srv.url)[1]
+	if ack, err := js.Publish(pctx, "ledger.events.us-ca", forged, jetstream.WithMsgID("forged")); err == nil {
+		t.Fatalf("the auditor's publish was acknowledged at seq %d", ack.Sequence)
+	}
+	if got := len(readLog(t, srv.url)); got != 2 {
+		t.Fatalf("the log has %d entries after the auditor's publish, want 2", got)
+	}
+	if out := string(cli(t, auditNATS...)); !strings.HasSuffix(out, "RESULT: OK\n") {
+		t.Fatalf("audit after the refused publish:\n%s", out)
 	}
 	srv.stop(t)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/climateledger/climateledger/events"
@@ -126,6 +127,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "genesis hash:     %s\n", gh)
 	if u := app.node.Log().ClientURL(); u != "" {
 		fmt.Fprintf(e.stdout, "nats:             %s\n", u)
+		if c.nats.ListenAddr != "" {
+			fmt.Fprintf(e.stdout, "nats users:       %s (nodes: %s), %s (read-only: %s)\n", natslog.User,
+				filepath.Join(c.data, "keys", natslog.PasswordFile), natslog.AuditorUser, filepath.Join(c.data, "keys", natslog.AuditorPasswordFile))
+		}
 	}
 	if app.witnesses != nil {
 		ws := app.witnesses.api
