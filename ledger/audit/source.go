@@ -187,18 +187,49 @@ func NewServer(base string, hc *http.Client) (*ServerSource, error) {
 // String returns "server URL".
 func (s *ServerSource) String() string { return "server " + s.base }
 
+// maxRateLimitRetries bounds how often get waits out a 429 rate_limited answer.
+const maxRateLimitRetries = 10
+
 // get fetches path and returns the body (at most limit bytes) or an error naming the
-// request and the HTTP status.
+// request and the HTTP status. A 429 (the server's per-client limits) is waited out
+// as its Retry-After says (at most 10 s each, 10 times).
 func (s *ServerSource) get(ctx context.Context, path string, limit int64) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		b, retry, err := s.getOnce(ctx, path, limit)
+		if retry <= 0 || attempt >= maxRateLimitRetries {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(retry):
+		}
+	}
+}
+
+// getOnce is one request of get; retry is set when the server answered 429 with a
+// Retry-After of at most 10 s.
+func (s *ServerSource) getOnce(ctx context.Context, path string, limit int64) (_ []byte, retry time.Duration, _ error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
+		return nil, 0, fmt.Errorf("GET %s: %w", path, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 && secs <= 10 {
+			retry = time.Duration(secs) * time.Second
+		}
+	}
+	b, err := s.readAnswer(resp, path, limit)
+	return b, retry, err
+}
+
+// readAnswer reads an answer of get.
+func (s *ServerSource) readAnswer(resp *http.Response, path string, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: read: %w", path, err)
