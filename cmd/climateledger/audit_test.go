@@ -91,12 +91,14 @@ func TestAuditCommand(t *testing.T) {
 		{"stats", []string{"audit", dir, "--stats"}, 0, []string{"RESULT: OK"}, []string{"stats: 6 entries in", "events/s; peak RSS"}, false},
 		{"no source", []string{"audit", "--log-key", key}, 2, nil, []string{"give exactly one of DIR, --server URL, --nats URL"}, true},
 		{"two sources", []string{"audit", dir, "--server", url}, 2, nil, []string{"give exactly one of DIR"}, true},
-		{"help", []string{"audit", "--help"}, 0, nil, []string{"Usage: climateledger audit (DIR | --server URL | --nats URL)"}, true},
+		{"help (asked for: on stdout)", []string{"audit", "--help"}, 0, []string{"Usage: climateledger audit (DIR | --server URL | --nats URL)"}, nil, false},
 		{"bad key", []string{"audit", dir, "--log-key", "nonsense"}, 1, nil, []string{"--log-key nonsense:"}, true},
 		{"missing dir", []string{"audit", filepath.Join(dir, "nope")}, 1, nil, []string{"no such file or directory"}, true},
 		{"nats unreachable", []string{"audit", "--nats", "nats://127.0.0.1:1"}, 1, nil, []string{"--nats nats://127.0.0.1:1:"}, true},
 		{"check-state against a server without read models", []string{"audit", dir, "--check-state", url}, 1,
-			[]string{"RESULT: OK"}, []string{"--check-state: GET " + url + "/v1/state: HTTP 404"}, false},
+			[]string{"  NOT the same as " + url + "/v1/state: GET " + url + "/v1/state: HTTP 404\n",
+				"  log projections_not_compared: GET " + url + "/v1/state: HTTP 404\n", "\nRESULT: FAILED (1 findings)\n"},
+			[]string{"FAILED: 1 findings"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
