@@ -1,7 +1,9 @@
 // Package httpapi is the edge of the ledger: the write and log endpoints of the HTTP
 // API (docs/SPEC.md §8) and the same submission over NATS request-reply on
 // "ledger.submit". Domain errors become HTTP statuses and stable problem codes in one
-// table here (RFC 9457 problem+json); no raw error chain crosses the wire.
+// table here (RFC 9457 problem+json); no raw error chain crosses the wire. [Edge]
+// wraps a node's whole handler: problem+json for 404 and 405, the per-client limits
+// of a [Limiter] (429 with Retry-After), HSTS under TLS (docs/SECURITY.md).
 package httpapi
 
 import (
