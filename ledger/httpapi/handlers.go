@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -67,8 +68,11 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	party := ""
 	if h.Limiter != nil {
-		if party = submittedParty(body); party != "" {
-			if ok, retry := h.Limiter.partyReady(party); !ok {
+		if e := parseSubmission(body); e != nil {
+			party = e.Payload.Party
+			// Over its budget, a party still gets the receipt of an event already
+			// recorded (an identical resubmission appends nothing).
+			if ok, retry := h.Limiter.partyReady(party); !ok && !h.recorded(r.Context(), e) {
 				h.Limiter.refuseParty(w, party, retry)
 				return
 			}
@@ -106,17 +110,23 @@ func checkJSONMediaType(ct string) *Problem {
 	return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, detail, nil)
 }
 
-// submittedParty returns the party of a submission that parses, or "".
-func submittedParty(body []byte) string {
+// parseSubmission returns the entry of a submission that parses, or nil.
+func parseSubmission(body []byte) *events.Entry {
 	stored, err := events.DecodeSubmission(body)
 	if err != nil {
-		return ""
+		return nil
 	}
 	e, err := events.ParseEntry(stored)
 	if err != nil {
-		return ""
+		return nil
 	}
-	return e.Payload.Party
+	return e
+}
+
+// recorded reports whether e, byte for byte, is a valid event of the log.
+func (h *Handler) recorded(ctx context.Context, e *events.Entry) bool {
+	raw, _, err := h.Node.Event(ctx, e.Payload.ID)
+	return err == nil && bytes.Equal(raw, e.Raw)
 }
 
 // EventResponse is the body of GET /v1/events/{id}.

@@ -131,8 +131,13 @@ func TestPartyLimit(t *testing.T) {
 		}
 	}
 	mustSubmit(t, e.srv.URL, n.Append("us-ca", inventory())) // 2
-	mustSubmit(t, e.srv.URL, n.Append("us-ca", inventory())) // 3
+	third := n.Append("us-ca", inventory())
+	rc := mustSubmit(t, e.srv.URL, third) // 3
 	before := ledgertest.Entries(t, e.node)
+	// Over its budget, the party still gets the receipt of a recorded event back.
+	if a := do(t, nil, "POST", e.srv.URL+"/v1/events", "application/json", third); a.status != 200 || !strings.Contains(string(a.body), rc.ID) {
+		t.Fatalf("resubmission over the budget: %d %s, want 200 and the receipt", a.status, a.body)
+	}
 	a := do(t, nil, "POST", e.srv.URL+"/v1/events", "application/json", draft(t, n, "us-ca", inventory(), nil))
 	want := "too many events for party us-ca: at most 0.01 per second, in bursts of up to 3; retry after 100 s"
 	if a.status != 429 || a.problem == nil || a.problem.Code != "rate_limited" || a.problem.Limit != httpapi.LimitSubmitParty ||
