@@ -105,7 +105,7 @@
     append(m, h('ul', { class: 'stats', id: 'stats', 'aria-label': t('net.title') }));
 
     const levels = Array.from(new Set(all.map((p) => p.level).filter(Boolean)));
-    const order = ['state', 'province', 'region', 'county', 'city'];
+    const order = ['state', 'province', 'municipality', 'region', 'county', 'city'];
     levels.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     const statuses = Array.from(new Set(all.map(statusOf)));
     const sorder = ['achieved', 'on_track', 'off_track', 'expired_missed', 'overdue', 'pending', 'peak_achieved', 'peak_unconfirmed', 'peak_missed', 'not_assessable', 'none'];

@@ -135,8 +135,8 @@
         p.enrolled ? h('span', { class: 'small muted' }, t('p.enrolled') + ' ', eventLink(p.enrolled.event_id, fmtTime(p.enrolled.time)), ' · ', verifyLink(p.enrolled, t('p.enrolled'))) : null),
       h('ul', { class: 'facts' },
         p.kind === 'verifier' ? h('li', null, h('b', null, t('p.kind.verifier'))) : null,
-        p.country ? h('li', null, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
-        p.level ? h('li', null, t('p.level') + ': ', h('b', null, t('level.' + p.level))) : null,
+        p.country ? h('li', { 'data-fact': 'country' }, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
+        p.level ? h('li', { 'data-fact': 'level' }, t('p.level') + ': ', h('b', null, t('level.' + p.level))) : null,
         p.parent ? h('li', null, t('p.parent') + ': ', store.byID.has(p.parent) ? h('a', { href: '#/p/' + p.parent }, name(store.byID.get(p.parent))) : h('b', null, p.parent.toUpperCase())) : null,
         p.codes ? h('li', null, t('p.codes') + ': ', h('b', null, [p.codes.iso3166_2, p.codes.unlocode].filter(Boolean).join(', '))) : null,
         p.kind === 'jurisdiction' ? h('li', null, endorse.length
