@@ -689,15 +689,16 @@ func TestNetworkEvidence(t *testing.T) {
 		row("ussea", ".main-target > .badge"):                                    "✗Off track",
 		row("ussea", ".main-target > .target-line a"):                            "58% below 2008 by 2030",
 		// Peak years past, no inventory after them.
-		row("cn-bj", ".main-target > .badge"):                                "!No inventory since 2015",
-		row("cncan", ".main-target > .badge"):                                "!No inventory reported",
-		row("cn-bj", ".main-target > .target-line a"):                        "Peak emissions around 2020",
-		`#stats li[data-stat="attested"]`:                                    fmt.Sprintf("0with an attested inventory for %d or later", year-4),
-		"#cmp-capita":                                                        "Per person: no population figure is recorded in the ledger (no event type carries one), so emissions per person cannot be shown.",
-		`table.counts tr[data-country="US"][data-summit="2015-los-angeles"]`: "United StatesLos Angeles summit181801210",
-		`table.counts tr[data-country="US"][data-summit="none"]`:             "United StatesNo endorsement recorded640300",
-		`table.counts tr[data-country="CN"][data-summit="2015-los-angeles"]`: "ChinaLos Angeles summit11100120",
-		`table.counts tr[data-country="CN"][data-summit="none"]`:             "ChinaNo endorsement recorded1550100",
+		row("cn-bj", ".main-target > .badge"):                             "!No inventory since 2015",
+		row("cncan", ".main-target > .badge"):                             "!No inventory reported",
+		row("cn-bj", ".main-target > .target-line a"):                     "Peak emissions around 2020",
+		`#stats li[data-stat="attested"]`:                                 fmt.Sprintf("0with an attested inventory for %d or later", year-4),
+		"#cmp-capita":                                                     "Per person: no population figure is recorded in the ledger (no event type carries one), so emissions per person cannot be shown.",
+		`table.counts tr[data-country="US"][data-group="signatory_2015"]`: "United StatesSigned in Los Angeles, 2015181801210",
+		`table.counts tr[data-country="US"][data-group="participant"]`:    "United StatesTook part, endorsement unconfirmed640300",
+		`table.counts tr[data-country="CN"][data-group="signatory_2015"]`: "ChinaSigned in Los Angeles, 201511100120",
+		`table.counts tr[data-country="CN"][data-group="participant"]`:    "ChinaTook part, endorsement unconfirmed1440100",
+		`table.counts tr[data-country="CN"][data-group="not_endorser"]`:   "ChinaNo endorsement recorded110000",
 	} {
 		if got := textOf(t, ctx, sel); got != want {
 			t.Errorf("%s: got %q, want %q", sel, got, want)
@@ -729,10 +730,10 @@ func TestNetworkEvidence(t *testing.T) {
 	}
 	invID, _ := inventoryRef(t, s, "us-ca", 2019)
 	lines := strings.Split(string(csv), "\r\n")
-	if len(lines) != 52 || lines[0] != "party,name_en,name_zh,country,level,targets,inventory_year,inventory_tco2e,inventory_provenance,inventory_event_id,plan,partnership,main_target_id,main_target_title,main_target_status,main_target_overdue_since,main_target_event_id" {
+	if len(lines) != 52 || lines[0] != "party,name_en,name_zh,country,level,endorser,declaration_group,targets,inventory_year,inventory_tco2e,inventory_provenance,inventory_event_id,plan,partnership,main_target_id,main_target_title,main_target_status,main_target_overdue_since,main_target_event_id" {
 		t.Fatalf("jurisdictions.csv: %d lines, header %q", len(lines), lines[0])
 	}
-	if !strings.Contains(string(csv), "\r\nus-ca,California,加利福尼亚州,US,state,2,2019,418150000,self-reported,"+invID+",false,false,sb32,40% below 1990 by 2030,off_track,,") {
+	if !strings.Contains(string(csv), "\r\nus-ca,California,加利福尼亚州,US,state,true,signatory_2015,2,2019,418150000,self-reported,"+invID+",false,false,sb32,40% below 1990 by 2030,off_track,,") {
 		t.Errorf("jurisdictions.csv has no California row with its inventory %s:\n%s", invID, csv)
 	}
 	screenshot(t, ctx, shots, "network-evidence-1280.png")

@@ -1,5 +1,6 @@
 // climateledger dashboard: the jurisdiction view (#/p/{id}): who the party is, its
-// four commitments, an inline SVG chart of its inventories with the target path,
+// standing with the Declaration (why, with its sources and events), its four
+// commitments, an inline SVG chart of its inventories with the target path,
 // progress explained in plain words (with the formula for auditors), the sector
 // breakdown, targets, inventories (self-reported or attested), plans, partnerships and
 // attestations, each table downloadable with the event id of every row.
@@ -7,7 +8,7 @@
   'use strict';
 
   const { t, h, s, append, clear, tableRoles, main, section, store, view, name, otherName, mt, tonnes, pct, fmtTime, fmtNum,
-    api, eventLink, verifyLink, docLink, partyLink, statusBadge, commitmentMarks, provMark, targetTitle, downloads } = CL;
+    api, eventLink, verifyLink, docLink, partyLink, statusBadge, commitmentMarks, provMark, targetTitle, downloads, declBadge, declReason } = CL;
 
   CL.addText({
     en: {
@@ -40,7 +41,11 @@
       'audit.note': 'Note',
       'att.notAttestation': 'not an attestation',
       'progress.srcInventory': '{year} inventory',
-      'progress.srcTarget': 'target'
+      'progress.srcTarget': 'target',
+      'decl.endorsedAt': 'Endorsed at the {summit} ({date})',
+      'decl.tookPartAt': 'Took part in the {summit} ({date})',
+      'decl.evidence': 'Evidence:',
+      'decl.evidenceEvent': 'signed event, log entry {index}'
     },
     zh: {
       'chart.noinv': '尚未报告温室气体清单，没有可绘制的排放序列。',
@@ -72,7 +77,11 @@
       'audit.note': '说明',
       'att.notAttestation': '不是核查证明',
       'progress.srcInventory': '{year} 年清单',
-      'progress.srcTarget': '目标'
+      'progress.srcTarget': '目标',
+      'decl.endorsedAt': '在{summit}签署（{date}）',
+      'decl.tookPartAt': '参加{summit}（{date}）',
+      'decl.evidence': '证据：',
+      'decl.evidenceEvent': '签名事件，日志第 {index} 条'
     }
   });
 
@@ -106,6 +115,7 @@
       summary: store.byID.get(party.id) || {},
       commitments: raw.commitments || null,
       endorsements: (raw.endorsements || []).filter((e) => !e.retracted),
+      declaration: raw.declaration || null,
       targets: targets,
       inventories: inventories,
       plans: plans,
@@ -128,7 +138,6 @@
     clear(m);
     append(m, h('p', { class: 'crumbs' }, h('a', { href: '#/', 'data-focus': 'back' }, '← ' + t('back'))));
     const other = otherName(p);
-    const endorse = d.endorsements;
     const head = h('section', { class: 'panel', 'aria-labelledby': 'party-h' },
       h('div', { class: 'party-head' },
         h('h1', { id: 'party-h', tabindex: '-1' }, name(p), other ? h('span', { class: 'zh', lang: CL.lang() === 'zh' ? 'en' : 'zh' }, other) : null),
@@ -138,10 +147,8 @@
         p.country ? h('li', { 'data-fact': 'country' }, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
         p.level ? h('li', { 'data-fact': 'level' }, t('p.level') + ': ', h('b', null, t('level.' + p.level))) : null,
         p.parent ? h('li', null, t('p.parent') + ': ', store.byID.has(p.parent) ? h('a', { href: '#/p/' + p.parent }, name(store.byID.get(p.parent))) : h('b', null, p.parent.toUpperCase())) : null,
-        p.codes ? h('li', null, t('p.codes') + ': ', h('b', null, [p.codes.iso3166_2, p.codes.unlocode].filter(Boolean).join(', '))) : null,
-        p.kind === 'jurisdiction' ? h('li', null, endorse.length
-          ? [t('p.endorsed') + ': ', h('b', null, endorse.map((e) => t('summit.' + e.summit) + ' (' + e.date + ')').join(', '))]
-          : t('p.notEndorsed')) : null));
+        p.codes ? h('li', null, t('p.codes') + ': ', h('b', null, [p.codes.iso3166_2, p.codes.unlocode].filter(Boolean).join(', '))) : null),
+      p.kind === 'jurisdiction' && d.declaration ? declarationBlock(d) : null);
     append(m, head);
 
     if (p.kind === 'jurisdiction') {
@@ -159,6 +166,24 @@
     }
     append(m, attestationsSection(d));
     markSeen(m);
+  }
+
+  // declarationBlock says where a jurisdiction stands with the Declaration: its group,
+  // why (a participant is not counted as an endorser), each endorsement and
+  // participation with its source, and the signed events that show it.
+  function declarationBlock(d) {
+    const dc = d.declaration;
+    const items = [];
+    d.endorsements.forEach((e) => items.push(h('li', { 'data-summit': e.summit, 'data-kind': 'endorsement' },
+      t('decl.endorsedAt', { summit: t('summit.' + e.summit), date: e.date }), e.document ? [' · ', docLink(e.document)] : null)));
+    (d.party.participations || []).forEach((x) => items.push(h('li', { 'data-summit': x.summit, 'data-kind': 'participation' },
+      t('decl.tookPartAt', { summit: t('summit.' + x.summit), date: x.date }), x.source ? [' · ', docLink(x.source)] : null)));
+    return h('div', { class: 'decl-block', id: 'declaration', 'data-party': d.party.id, 'data-group': dc.group },
+      h('p', { class: 'decl-head' }, t('decl.title') + ': ', declBadge(dc)),
+      h('p', { class: 'reason', id: 'decl-reason' }, declReason(dc)),
+      items.length ? h('ul', { class: 'decl-sources' }, items) : null,
+      (dc.evidence || []).length ? h('p', { class: 'small', id: 'decl-evidence' }, t('decl.evidence') + CL.sep(),
+        dc.evidence.map((r, i) => [i ? ', ' : '', eventLink(r.event_id, t('decl.evidenceEvent', { index: r.index }))])) : null);
   }
 
   // markSeen remembers the events drawn; on the next render, new ones flash.

@@ -162,6 +162,26 @@
       h('span', { class: 'visually-hidden' }, t('country.' + country)));
   }
 
+  // ---- standing with the Declaration ----
+
+  // GROUPS are the Declaration groups of projections.DeclarationGroups, in order.
+  const GROUPS = ['signatory_2015', 'endorser_2016', 'participant', 'not_endorser'];
+  // declReason says in the reader's language why a jurisdiction is in its group
+  // (projections.Declaration; the API's reason is the English sentence).
+  function declReason(d) {
+    if (!d || !d.group) return '';
+    const summits = (ss) => CL.list((ss || []).map((x) => (CL.has('summitFull.' + x) ? t('summitFull.' + x) : x)));
+    if (d.group === 'participant') return t('decl.reason.participant', { summits: summits(d.participated) });
+    if (d.group === 'not_endorser') return t('decl.reason.not_endorser');
+    const also = (d.participated || []).length ? CL.sep() + t('decl.alsoTookPart', { summits: summits(d.participated) }) : '';
+    return t('decl.reason.' + d.group, { summits: summits(d.endorsed) }) + also;
+  }
+  // declBadge is a jurisdiction's group as a badge, its reason as the title.
+  function declBadge(d) {
+    if (!d || !d.group) return null;
+    return h('span', { class: 'badge decl g-' + d.group, 'data-group': d.group, title: declReason(d) }, t('group.' + d.group));
+  }
+
   // ---- the four commitments ----
 
   function windowVars() {
@@ -365,7 +385,7 @@
     h: h, s: s, append: append, clear: clear, tableRoles: tableRoles, main: main, section: section,
     api: api, store: store, view: view, wit: wit,
     eventHref: eventHref, eventLink: eventLink, verifyLink: verifyLink, docLink: docLink, partyLink: partyLink,
-    statusBadge: statusBadge, mark: mark, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
+    statusBadge: statusBadge, mark: mark, GROUPS: GROUPS, declReason: declReason, declBadge: declBadge, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
     provenance: provenance, provMark: provMark, attestationText: attestationText, progressInventories: progressInventories,
     liveAttestations: liveAttestations, mainTarget: mainTarget, overdue: overdue, nowYear: nowYear, targetTitle: targetTitle,
     download: download, toCSV: toCSV, downloads: downloads
