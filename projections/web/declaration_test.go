@@ -147,15 +147,15 @@ func TestDeclarationStanding(t *testing.T) {
 				"us-pinecrest-fl": {
 					"#declaration .badge.decl": "Took part, endorsement unconfirmed",
 					"#decl-reason":             "Took part in the 2015 Los Angeles summit and the 2016 Beijing summit, but no endorsement of the Declaration is recorded for it: not counted as an endorser (its endorsement is unconfirmed).",
-					`#declaration li[data-kind="participation"][data-summit="2015-los-angeles"]`: "Took part in the Los Angeles summit (2015-09-15) · source",
-					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`:     "Took part in the Beijing summit (2016-06-07) · source",
+					`#declaration li[data-kind="participation"][data-summit="2015-los-angeles"]`: "Took part in the Los Angeles summit (2015-09-15) · source not pinned",
+					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`:     "Took part in the Beijing summit (2016-06-07) · source not pinned",
 					"#decl-evidence": fmt.Sprintf("Evidence: signed event, log entry %d", pinecrest.Evidence[0].Index),
 				},
 				"cn-bj": {
 					"#declaration .badge.decl": "Signed in Los Angeles, 2015",
 					"#decl-reason":             "Signed the Declaration at the 2015 Los Angeles summit (a recorded endorsement). It also took part in the 2016 Beijing summit.",
-					`#declaration li[data-kind="endorsement"][data-summit="2015-los-angeles"]`: "Endorsed at the Los Angeles summit (2015-09-15) · source",
-					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`:   "Took part in the Beijing summit (2016-06-07) · source",
+					`#declaration li[data-kind="endorsement"][data-summit="2015-los-angeles"]`: "Endorsed at the Los Angeles summit (2015-09-15) · source not pinned",
+					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`:   "Took part in the Beijing summit (2016-06-07) · source not pinned",
 					"#decl-evidence": fmt.Sprintf("Evidence: signed event, log entry %d", beijing.Evidence[0].Index),
 				},
 				"cnctu": {
@@ -181,12 +181,12 @@ func TestDeclarationStanding(t *testing.T) {
 				"us-pinecrest-fl": {
 					"#declaration .badge.decl": "参会，签署未经证实",
 					"#decl-reason":             "参加了2015年洛杉矶峰会和2016年北京峰会，但没有其签署宣言的记录：不计为签署方（其签署未经证实）。",
-					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`: "参加北京峰会（2016-06-07） · 来源",
+					`#declaration li[data-kind="participation"][data-summit="2016-beijing"]`: "参加北京峰会（2016-06-07） · 来源 未固定哈希",
 					"#decl-evidence": fmt.Sprintf("证据：签名事件，日志第 %d 条", pinecrest.Evidence[0].Index),
 				},
 				"cn-bj": {
 					"#decl-reason": "在2015年洛杉矶峰会签署了宣言（有签署记录）。此外还参加了2016年北京峰会。",
-					`#declaration li[data-kind="endorsement"][data-summit="2015-los-angeles"]`: "在洛杉矶峰会签署（2015-09-15） · 来源",
+					`#declaration li[data-kind="endorsement"][data-summit="2015-los-angeles"]`: "在洛杉矶峰会签署（2015-09-15） · 来源 未固定哈希",
 				},
 				"cnctu": {
 					"#decl-reason": "登记时没有签署宣言，此后也没有签署记录：不计为签署方。",

@@ -128,9 +128,19 @@
       h('a', { href: eventHref(id, true), class: 'verify', 'data-verify': id, 'aria-label': t('link.verifyLabel', { what: what }) }, t('link.verify')),
       ' ', wit.proofMark(ref, what));
   }
+  // docLink links a document reference ({url, sha256?, title?, quote?}, SPEC §6.0):
+  // its title and the quoted passage as the link's title, and next to it whether the
+  // document's bytes are pinned by a SHA-256 ("not pinned" when not: the reference
+  // names a document, it does not prove its bytes).
   function docLink(doc, label) {
     if (!doc || !doc.url) return null;
-    return h('a', { href: doc.url, rel: 'noopener noreferrer', class: 'ext', title: doc.title || doc.url }, label || t('link.source'));
+    const tip = (doc.title || doc.url) + (doc.quote ? '\n\u201c' + doc.quote + '\u201d' : '');
+    return h('span', { class: 'doc' },
+      h('a', { href: doc.url, rel: 'noopener noreferrer', class: 'ext', title: tip }, label || t('link.source')), ' ', pinMark(doc));
+  }
+  function pinMark(doc) {
+    if (doc.sha256) return h('span', { class: 'pin pinned', 'data-pin': 'sha256', title: 'SHA-256 ' + doc.sha256 }, t('src.pinned', { h: doc.sha256.slice(0, 12) + '\u2026' }));
+    return h('span', { class: 'pin', 'data-pin': 'none', title: t('src.notPinnedTitle') }, t('src.notPinned'));
   }
   function partyLink(id) {
     const p = store.byID.get(id);
