@@ -59,7 +59,7 @@
       'field.intensity_unit': 'Intensity unit', 'field.base_intensity': 'Base intensity', 'field.milestones': 'Milestones', 'field.coverage': 'Coverage',
       'field.offsets': 'Offsets', 'field.legal_status': 'Legal status', 'field.year_set': 'Year set', 'field.source': 'Source', 'field.description': 'Description',
       'field.year': 'Year', 'field.framework': 'Framework', 'field.gwp': 'Global warming potentials', 'field.lines': 'Lines', 'field.total_tco2e': 'Total',
-      'field.restates': 'Restates', 'field.boundary': 'Boundary', 'field.plan_id': 'Plan id', 'field.version': 'Version', 'field.title': 'Title',
+      'field.restates': 'Restates', 'field.boundary': 'Boundary', 'field.boundary_type': 'Boundary type', 'field.plan_id': 'Plan id', 'field.version': 'Version', 'field.title': 'Title',
       'field.adopted': 'Adopted', 'field.horizon_year': 'Horizon', 'field.document': 'Document', 'field.actions': 'Actions',
       'field.partnership_id': 'Partnership id', 'field.partners': 'Partners', 'field.instrument': 'Instrument', 'field.topics': 'Topics', 'field.signed': 'Signed',
       'field.subject': 'About the event', 'field.standard': 'Standard', 'field.assurance': 'Assurance', 'field.materiality_pct': 'Materiality',
@@ -145,7 +145,7 @@
       'field.intensity_unit': '强度单位', 'field.base_intensity': '基准强度', 'field.milestones': '阶段目标', 'field.coverage': '覆盖范围',
       'field.offsets': '抵消', 'field.legal_status': '法律地位', 'field.year_set': '设定年', 'field.source': '来源', 'field.description': '说明',
       'field.year': '年份', 'field.framework': '框架', 'field.gwp': '全球增温潜势', 'field.lines': '明细', 'field.total_tco2e': '总量',
-      'field.restates': '重新计算', 'field.boundary': '边界', 'field.plan_id': '计划编号', 'field.version': '版本', 'field.title': '标题',
+      'field.restates': '重新计算', 'field.boundary': '边界', 'field.boundary_type': '边界类型', 'field.plan_id': '计划编号', 'field.version': '版本', 'field.title': '标题',
       'field.adopted': '通过日期', 'field.horizon_year': '规划期至', 'field.document': '文件', 'field.actions': '行动',
       'field.partnership_id': '合作编号', 'field.partners': '合作方', 'field.instrument': '形式', 'field.topics': '领域', 'field.signed': '签署日期',
       'field.subject': '对象事件', 'field.standard': '标准', 'field.assurance': '保证程度', 'field.materiality_pct': '重要性水平',
@@ -237,7 +237,7 @@
     if (/_tco2e(_per_year)?$/.test(k) || k === 'tco2e') return h('span', { title: tonnes(v) }, k.endsWith('_per_year') ? tonnes(v) : mt(v));
     if (/_pct$/.test(k)) return pct(v);
     const enumKey = { type: e && e.type === 'target.set' ? 'type.' : null, legal_status: 'legal.', summit: 'summit.', country: 'country.', level: 'level.',
-      opinion: 'opinion.', assurance: 'assurance.', instrument: 'instrument.', sector: 'sector.', kind: 'kind.', qualifier: 'qualword.' }[k];
+      opinion: 'opinion.', assurance: 'assurance.', instrument: 'instrument.', sector: 'sector.', kind: 'kind.', qualifier: 'qualword.', boundary_type: 'boundary.' }[k];
     if (enumKey && typeof v === 'string' && CL.has(enumKey + v)) return t(enumKey + v);
     if ((k === 'event_id' || k === 'restates') && typeof v === 'string') return eventLink(v, v);
     if (k === 'partners' && Array.isArray(v)) return v.map((p, i) => [i ? ', ' : '', plink(p)]);

@@ -10,7 +10,7 @@
   'use strict';
 
   const { t, h, s, append, clear, tableRoles, main, section, store, name, otherName, mt, fmtNum,
-    eventLink, statusBadge, flag, provMark, provenance, commitmentMarks, windowVars, targetTitle, downloads, GROUPS, declBadge } = CL;
+    eventLink, statusBadge, flag, provMark, provenance, commitmentMarks, windowVars, targetTitle, downloads, GROUPS, declBadge, boundaryTag, progressBoundary } = CL;
 
   CL.addText({
     en: {
@@ -198,11 +198,16 @@
     const others = (p.targets || []).filter((x) => x && x.target_id !== pr.target_id);
     return h('div', { class: 'main-target', 'data-target': pr.target_id },
       statusBadge(pr.status, mm.overdue),
-      h('span', { class: 'target-line' }, eventLink(pr.revision && pr.revision.event_id, targetTitle(null, pr)), ' · ' + pr.target_id),
+      h('span', { class: 'target-line' }, eventLink(pr.revision && pr.revision.event_id, targetTitle(null, pr)), ' · ' + pr.target_id, tagAfter(progressBoundary(pr))),
       ids.length ? h('span', { class: 'target-line' }, provMark(ids, p.attestations)) : null,
       others.length ? h('details', { class: 'others' }, h('summary', null, t('net.others', { n: others.length })),
         h('ul', null, others.map((o) => h('li', { 'data-target': o.target_id }, statusBadge(o.status, CL.overdue(o)), ' ',
-          eventLink(o.revision && o.revision.event_id, targetTitle(null, o)), ' · ' + o.target_id)))) : null);
+          eventLink(o.revision && o.revision.event_id, targetTitle(null, o)), ' · ' + o.target_id, tagAfter(progressBoundary(o)))))) : null);
+  }
+  // tagAfter is a boundary's label after a target's title, when it is not community.
+  function tagAfter(bt) {
+    const tag = boundaryTag(bt);
+    return tag ? [' ', tag] : null;
   }
 
   // renderResults redraws the statistics, the table, the comparison and the
@@ -302,7 +307,7 @@
     const box = document.getElementById('compare');
     if (!box) return;
     clear(box);
-    const withSeries = all.filter((p) => (p.series || []).length);
+    const withSeries = all.map(communitySeries).filter((p) => p.series.length);
     const sec = section('compare-sec', t('cmp.title'));
     append(sec, h('p', { class: 'lead' }, t('cmp.lead')));
 
@@ -369,6 +374,12 @@
     append(box, sec);
   }
 
+  // communitySeries is a party with the community-wide points of its series only: the
+  // comparison never mixes boundaries (a point without boundary_type is community).
+  function communitySeries(p) {
+    return Object.assign({}, p, { series: (p.series || []).filter((x) => CL.boundaryOf(x) === 'community') });
+  }
+
   // drawCompare draws every jurisdiction's current inventories over time: absolute
   // (MtCO2e, from zero) or as a percentage of its first inventory.
   function drawCompare(wrap, ps) {
@@ -427,7 +438,7 @@
 
   function redrawCompare() {
     const wrap = document.getElementById('cmp-wrap');
-    if (wrap) drawCompare(wrap, jurisdictions().filter((p) => (p.series || []).length));
+    if (wrap) drawCompare(wrap, jurisdictions().map(communitySeries).filter((p) => p.series.length));
   }
 
   Object.assign(CL, { renderNetwork: renderNetwork, renderResults: renderResults, redrawCompare: redrawCompare });

@@ -172,6 +172,21 @@
       h('span', { class: 'visually-hidden' }, t('country.' + country)));
   }
 
+  // ---- boundaries ----
+
+  // boundaryOf is a target's or inventory's boundary_type as it counts (SPEC §6.6:
+  // absent means community).
+  const boundaryOf = (x) => (x && x.boundary_type) || 'community';
+  // boundaryTag labels a figure of another boundary than the community's ("municipal
+  // operations"); community-wide figures, the default, carry no label.
+  function boundaryTag(bt) {
+    if (!bt || bt === 'community') return null;
+    return h('span', { class: 'tag boundary', 'data-boundary': bt }, CL.has('boundary.' + bt) ? t('boundary.' + bt) : bt);
+  }
+  // progressBoundary is the boundary of a progress row's target, when the row says it
+  // (the list's progress rows name it only in a reason's parameters).
+  const progressBoundary = (pr) => (pr && (pr.boundary_type || (pr.reason_params && pr.reason_params.boundary))) || '';
+
   // ---- standing with the Declaration ----
 
   // GROUPS are the Declaration groups of projections.DeclarationGroups, in order.
@@ -395,7 +410,7 @@
     h: h, s: s, append: append, clear: clear, tableRoles: tableRoles, main: main, section: section,
     api: api, store: store, view: view, wit: wit,
     eventHref: eventHref, eventLink: eventLink, verifyLink: verifyLink, docLink: docLink, partyLink: partyLink,
-    statusBadge: statusBadge, mark: mark, GROUPS: GROUPS, declReason: declReason, declBadge: declBadge, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
+    statusBadge: statusBadge, mark: mark, boundaryOf: boundaryOf, boundaryTag: boundaryTag, progressBoundary: progressBoundary, GROUPS: GROUPS, declReason: declReason, declBadge: declBadge, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
     provenance: provenance, provMark: provMark, attestationText: attestationText, progressInventories: progressInventories,
     liveAttestations: liveAttestations, mainTarget: mainTarget, overdue: overdue, nowYear: nowYear, targetTitle: targetTitle,
     download: download, toCSV: toCSV, downloads: downloads
