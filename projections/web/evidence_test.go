@@ -262,7 +262,7 @@ func TestEventPageVerified(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the jurisdictions", `document.querySelectorAll('table.juris tbody tr').length === 14`, 10*time.Second)
+	waitFor(t, ctx, "the jurisdictions", `document.querySelectorAll('table.juris tbody tr').length === 50`, 10*time.Second)
 	// Click 1: the inventory figure of California's row.
 	figure := `tr[data-party="us-ca"] td[data-label="Inventory"] a[data-event]`
 	if got := textOf(t, ctx, figure); got != fmt.Sprintf("Latest 2019 (older than %d)", time.Now().Year()-4) {
@@ -673,7 +673,7 @@ func TestNetworkEvidence(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/?lang=en")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the jurisdictions", `document.querySelectorAll('table.juris tbody tr').length === 14`, 10*time.Second)
+	waitFor(t, ctx, "the jurisdictions", `document.querySelectorAll('table.juris tbody tr').length === 50`, 10*time.Second)
 	row := func(party, sel string) string { return fmt.Sprintf(`tr[data-party=%q] %s`, party, sel) }
 	year := time.Now().Year()
 	for sel, want := range map[string]string{
@@ -689,14 +689,16 @@ func TestNetworkEvidence(t *testing.T) {
 		row("ussea", ".main-target > .badge"):                                    "✗Off track",
 		row("ussea", ".main-target > .target-line a"):                            "58% below 2008 by 2030",
 		// Peak years past, no inventory after them.
-		row("cn-bj", ".main-target > .badge"):                                "!No inventory since 2015",
-		row("cncan", ".main-target > .badge"):                                "!No inventory reported",
-		row("cn-bj", ".main-target > .target-line a"):                        "Peak emissions around 2020",
-		`#stats li[data-stat="attested"]`:                                    fmt.Sprintf("0with an attested inventory for %d or later", year-4),
-		"#cmp-capita":                                                        "Per person: no population figure is recorded in the ledger (no event type carries one), so emissions per person cannot be shown.",
-		`table.counts tr[data-country="US"][data-summit="2015-los-angeles"]`: "United StatesLos Angeles summit530110",
-		`table.counts tr[data-country="CN"][data-summit="2015-los-angeles"]`: "ChinaLos Angeles summit860120",
-		`table.counts tr[data-country="CN"][data-summit="none"]`:             "ChinaNo endorsement recorded110000",
+		row("cn-bj", ".main-target > .badge"):                             "!No inventory since 2015",
+		row("cncan", ".main-target > .badge"):                             "!No inventory reported",
+		row("cn-bj", ".main-target > .target-line a"):                     "Peak emissions around 2020",
+		`#stats li[data-stat="attested"]`:                                 fmt.Sprintf("0with an attested inventory for %d or later", year-4),
+		"#cmp-capita":                                                     "Per person: no population figure is recorded in the ledger (no event type carries one), so emissions per person cannot be shown.",
+		`table.counts tr[data-country="US"][data-group="signatory_2015"]`: "United StatesSigned in Los Angeles, 2015181801210",
+		`table.counts tr[data-country="US"][data-group="participant"]`:    "United StatesTook part, endorsement unconfirmed640300",
+		`table.counts tr[data-country="CN"][data-group="signatory_2015"]`: "ChinaSigned in Los Angeles, 201511100120",
+		`table.counts tr[data-country="CN"][data-group="participant"]`:    "ChinaTook part, endorsement unconfirmed1440100",
+		`table.counts tr[data-country="CN"][data-group="not_endorser"]`:   "ChinaNo endorsement recorded110000",
 	} {
 		if got := textOf(t, ctx, sel); got != want {
 			t.Errorf("%s: got %q, want %q", sel, got, want)
@@ -709,7 +711,10 @@ func TestNetworkEvidence(t *testing.T) {
 	if n := js[int](t, ctx, `[...document.querySelectorAll('table.juris tbody tr')].filter(r => r.querySelector('td[data-label="Targets"] .mark.yes') && !r.querySelector('td[data-label="Targets"] a[href^="#/e/"]')).length`); n != 0 {
 		t.Errorf("%d rows with targets whose figure links to no event", n)
 	}
-	if got := js[string](t, ctx, `[...document.querySelectorAll('svg.compare .cmp-series')].map(g => g.dataset.party).sort().join(' ')`); got != "cn-bj us-ca uslax ussea" {
+	// Phoenix is drawn with its government-operations inventories, and Boston, New York
+	// and Washington with one such point each: the series of /v1/parties carry no
+	// boundary_type yet, so the comparison cannot leave them out (communitySeries).
+	if got := js[string](t, ctx, `[...document.querySelectorAll('svg.compare .cmp-series')].map(g => g.dataset.party).sort().join(' ')`); got != "cn-bj cn-suzhou cnwuh us-ca us-ct us-dc us-saint-paul-mn usatl usbos uschi ushou uslax usnyc usoak uspdx usphx ussea ussfo" {
 		t.Errorf("the comparison's series: %q", got)
 	}
 	if n := js[int](t, ctx, `[...document.querySelectorAll('svg.compare a.cmp-point')].filter(a => !/^#\/e\/[0-9A-Z]{26}$/.test(a.getAttribute('href'))).length`); n != 0 {
@@ -728,10 +733,10 @@ func TestNetworkEvidence(t *testing.T) {
 	}
 	invID, _ := inventoryRef(t, s, "us-ca", 2019)
 	lines := strings.Split(string(csv), "\r\n")
-	if len(lines) != 16 || lines[0] != "party,name_en,name_zh,country,level,targets,inventory_year,inventory_tco2e,inventory_provenance,inventory_event_id,plan,partnership,main_target_id,main_target_title,main_target_status,main_target_overdue_since,main_target_event_id" {
+	if len(lines) != 52 || lines[0] != "party,name_en,name_zh,country,level,endorser,declaration_group,targets,inventory_year,inventory_tco2e,inventory_provenance,inventory_event_id,plan,partnership,main_target_id,main_target_title,main_target_status,main_target_overdue_since,main_target_event_id" {
 		t.Fatalf("jurisdictions.csv: %d lines, header %q", len(lines), lines[0])
 	}
-	if !strings.Contains(string(csv), "\r\nus-ca,California,加利福尼亚州,US,state,2,2019,418150000,self-reported,"+invID+",false,false,sb32,40% below 1990 by 2030,off_track,,") {
+	if !strings.Contains(string(csv), "\r\nus-ca,California,加利福尼亚州,US,state,true,signatory_2015,2,2019,418150000,self-reported,"+invID+",false,false,sb32,40% below 1990 by 2030,off_track,,") {
 		t.Errorf("jurisdictions.csv has no California row with its inventory %s:\n%s", invID, csv)
 	}
 	screenshot(t, ctx, shots, "network-evidence-1280.png")
@@ -778,7 +783,7 @@ func TestNetworkEvidence(t *testing.T) {
 	}
 	js[bool](t, ctx, `document.getElementById('f-evidence').dispatchEvent(new Event('change')) || true`)
 	waitFor(t, ctx, "the attested-only filter", `document.querySelectorAll('table.juris tbody tr').length === 1 && !!document.querySelector('tr[data-party="ussea"]')`, 5*time.Second)
-	if got := textOf(t, ctx, "#count"); got != "Showing 1 of 14 jurisdictions" {
+	if got := textOf(t, ctx, "#count"); got != "Showing 1 of 50 jurisdictions" {
 		t.Errorf("count: %q", got)
 	}
 
@@ -789,7 +794,7 @@ func TestNetworkEvidence(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/?lang=zh")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the network in Chinese", `document.documentElement.lang === 'zh-CN' && document.querySelectorAll('table.juris tbody tr').length === 14`, 10*time.Second)
+	waitFor(t, ctx, "the network in Chinese", `document.documentElement.lang === 'zh-CN' && document.querySelectorAll('table.juris tbody tr').length === 50`, 10*time.Second)
 	for sel, want := range map[string]string{
 		row("us-ca", ".main-target > .badge"):                             "✗进展落后",
 		row("us-ca", ".main-target > .target-line a"):                     "2030 年比 1990 年减少 40%",

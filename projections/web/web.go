@@ -7,16 +7,21 @@
 // (/v1/events/{id}/proof, ?witnessed=1), /v1/proofs/consistency, /v1/witnesses, and
 // GET /v1/subscribe (server-sent events, with GET /v1/checkpoint?latest=1 polled where
 // they do not get through) to update open views without a reload. Its views: the
-// network (every jurisdiction with its four commitments and the target that matters
-// now in the reader's calendar, each figure marked self-reported or attested, and a
-// comparison over time, by country and by summit, with CSV and JSON downloads); a
-// jurisdiction (an inline SVG emissions chart with the target path, progress explained
-// in plain words, targets, inventories, plans, partnerships and attestations); and a
+// network (every jurisdiction with its standing with the Declaration — 2015
+// signatory, 2016 endorser, participant whose endorsement is unconfirmed, neither —
+// its four commitments and the target that matters now in the reader's calendar, each
+// figure marked self-reported or attested, and a comparison over time, by country and
+// by standing, with CSV and JSON downloads); a jurisdiction (its standing and why, an
+// inline SVG emissions chart with the target path, progress explained in plain words,
+// targets, inventories, plans, partnerships and attestations); and a
 // readable page per signed event (#/e/{id}) with a "Verify" button that checks, with
 // WebCrypto in the reader's browser, the event's signatures, its leaf hash, its
 // inclusion proof, the checkpoint's log signature and the witnesses' cosignatures, and
 // that the log only grew since the checkpoint the browser saw before (docs/SPEC.md
-// §3–5 and §10). In English and Chinese (?lang=en|zh); ?live=0 turns live updates off.
+// §3–5 and §10). Figures of government operations are labelled as such and never
+// drawn with community-wide ones (SPEC §6.6); a source without sha256 is shown as not
+// pinned, with its quote (SPEC §6.0). In English and Chinese (?lang=en|zh); ?live=0
+// turns live updates off.
 //
 // The scripts, loaded in order by index.html: i18n.js (texts, language, formats),
 // witness.js (who cosigned), ui.js (building the page, the API, shared marks),

@@ -52,14 +52,14 @@
       'field.origin': 'Log name', 'field.name': 'Name', 'field.registrar_keys': 'Registrar keys', 'field.log_key': 'Log key', 'field.key': 'Key',
       'field.reason': 'Reason', 'field.keyid': 'Key id', 'field.kind': 'Kind', 'field.names': 'Names', 'field.country': 'Country', 'field.level': 'Level',
       'field.parent': 'Part of', 'field.codes': 'Codes', 'field.iso3166_2': 'ISO 3166-2', 'field.unlocode': 'UN/LOCODE', 'field.keys': 'Keys',
-      'field.endorsements': 'Endorsements', 'field.summit': 'Summit', 'field.date': 'Date', 'field.target_wording': 'Target wording',
+      'field.endorsements': 'Endorsements', 'field.participations': 'Took part in (no endorsement recorded)', 'field.summit': 'Summit', 'field.date': 'Date', 'field.target_wording': 'Target wording',
       'field.target_id': 'Target id', 'field.type': 'Type', 'field.base_year': 'Base year', 'field.base_emissions_tco2e': 'Base-year emissions',
       'field.target_year': 'Target year', 'field.reduction_pct': 'Reduction', 'field.target_emissions_tco2e': 'Target emissions',
       'field.baseline_emissions_tco2e': 'Baseline emissions', 'field.peak_year': 'Peak year', 'field.qualifier': 'Qualifier',
       'field.intensity_unit': 'Intensity unit', 'field.base_intensity': 'Base intensity', 'field.milestones': 'Milestones', 'field.coverage': 'Coverage',
       'field.offsets': 'Offsets', 'field.legal_status': 'Legal status', 'field.year_set': 'Year set', 'field.source': 'Source', 'field.description': 'Description',
       'field.year': 'Year', 'field.framework': 'Framework', 'field.gwp': 'Global warming potentials', 'field.lines': 'Lines', 'field.total_tco2e': 'Total',
-      'field.restates': 'Restates', 'field.boundary': 'Boundary', 'field.plan_id': 'Plan id', 'field.version': 'Version', 'field.title': 'Title',
+      'field.restates': 'Restates', 'field.boundary': 'Boundary', 'field.boundary_type': 'Boundary type', 'field.plan_id': 'Plan id', 'field.version': 'Version', 'field.title': 'Title',
       'field.adopted': 'Adopted', 'field.horizon_year': 'Horizon', 'field.document': 'Document', 'field.actions': 'Actions',
       'field.partnership_id': 'Partnership id', 'field.partners': 'Partners', 'field.instrument': 'Instrument', 'field.topics': 'Topics', 'field.signed': 'Signed',
       'field.subject': 'About the event', 'field.standard': 'Standard', 'field.assurance': 'Assurance', 'field.materiality_pct': 'Materiality',
@@ -138,14 +138,14 @@
       'field.origin': '日志名称', 'field.name': '名称', 'field.registrar_keys': '登记机构密钥', 'field.log_key': '日志密钥', 'field.key': '密钥',
       'field.reason': '原因', 'field.keyid': '密钥编号', 'field.kind': '类型', 'field.names': '名称', 'field.country': '国家', 'field.level': '级别',
       'field.parent': '隶属', 'field.codes': '代码', 'field.iso3166_2': 'ISO 3166-2', 'field.unlocode': 'UN/LOCODE', 'field.keys': '密钥',
-      'field.endorsements': '签署', 'field.summit': '峰会', 'field.date': '日期', 'field.target_wording': '目标表述',
+      'field.endorsements': '签署', 'field.participations': '参会（无签署记录）', 'field.summit': '峰会', 'field.date': '日期', 'field.target_wording': '目标表述',
       'field.target_id': '目标编号', 'field.type': '类型', 'field.base_year': '基准年', 'field.base_emissions_tco2e': '基准年排放',
       'field.target_year': '目标年', 'field.reduction_pct': '减排幅度', 'field.target_emissions_tco2e': '目标排放量',
       'field.baseline_emissions_tco2e': '基线排放', 'field.peak_year': '达峰年', 'field.qualifier': '限定',
       'field.intensity_unit': '强度单位', 'field.base_intensity': '基准强度', 'field.milestones': '阶段目标', 'field.coverage': '覆盖范围',
       'field.offsets': '抵消', 'field.legal_status': '法律地位', 'field.year_set': '设定年', 'field.source': '来源', 'field.description': '说明',
       'field.year': '年份', 'field.framework': '框架', 'field.gwp': '全球增温潜势', 'field.lines': '明细', 'field.total_tco2e': '总量',
-      'field.restates': '重新计算', 'field.boundary': '边界', 'field.plan_id': '计划编号', 'field.version': '版本', 'field.title': '标题',
+      'field.restates': '重新计算', 'field.boundary': '边界', 'field.boundary_type': '边界类型', 'field.plan_id': '计划编号', 'field.version': '版本', 'field.title': '标题',
       'field.adopted': '通过日期', 'field.horizon_year': '规划期至', 'field.document': '文件', 'field.actions': '行动',
       'field.partnership_id': '合作编号', 'field.partners': '合作方', 'field.instrument': '形式', 'field.topics': '领域', 'field.signed': '签署日期',
       'field.subject': '对象事件', 'field.standard': '标准', 'field.assurance': '保证程度', 'field.materiality_pct': '重要性水平',
@@ -237,11 +237,12 @@
     if (/_tco2e(_per_year)?$/.test(k) || k === 'tco2e') return h('span', { title: tonnes(v) }, k.endsWith('_per_year') ? tonnes(v) : mt(v));
     if (/_pct$/.test(k)) return pct(v);
     const enumKey = { type: e && e.type === 'target.set' ? 'type.' : null, legal_status: 'legal.', summit: 'summit.', country: 'country.', level: 'level.',
-      opinion: 'opinion.', assurance: 'assurance.', instrument: 'instrument.', sector: 'sector.', kind: 'kind.', qualifier: 'qualword.' }[k];
+      opinion: 'opinion.', assurance: 'assurance.', instrument: 'instrument.', sector: 'sector.', kind: 'kind.', qualifier: 'qualword.', boundary_type: 'boundary.' }[k];
     if (enumKey && typeof v === 'string' && CL.has(enumKey + v)) return t(enumKey + v);
     if ((k === 'event_id' || k === 'restates') && typeof v === 'string') return eventLink(v, v);
     if (k === 'partners' && Array.isArray(v)) return v.map((p, i) => [i ? ', ' : '', plink(p)]);
-    if ((k === 'source' || k === 'document') && v.url) return h('span', null, docLink(v, v.title || v.url), v.sha256 ? h('span', { class: 'small muted' }, ' sha256 ' + short(v.sha256)) : null);
+    // A document reference: the link, whether it is pinned, and the passage quoted.
+    if ((k === 'source' || k === 'document') && v.url) return h('span', { class: 'docref' }, docLink(v, v.title || v.url), v.quote ? h('blockquote', { class: 'quote', cite: v.url }, v.quote) : null);
     if (k === 'names' && typeof v === 'object') return Object.keys(v).map((l, i) => [i ? ' · ' : '', h('span', { lang: l }, v[l]), ' (' + l + ')']);
     if ((k === 'keys' || k === 'registrar_keys') && Array.isArray(v)) return h('ul', { class: 'plain' }, v.map((x) => h('li', null, h('code', { title: x.keyid }, short(x.keyid)))));
     if (k === 'key' && v.keyid) return h('code', { title: v.keyid }, short(v.keyid));
@@ -250,7 +251,9 @@
     if (k === 'milestones' && Array.isArray(v)) return v.map((m, i) => [i ? ', ' : '', m.year + ': ' + mt(m.target_emissions_tco2e)]);
     if (k === 'coverage') return [].concat(v.gases || [], (v.sectors || []).map((x) => t('sector.' + x)), (v.scopes || []).map((x) => t('ev.scope', { n: x }))).join(', ');
     if (k === 'offsets') return v.allowed ? t('f.offsets.yes') + (v.max_pct !== undefined ? ' ≤ ' + pct(v.max_pct) : '') : t('f.offsets.no');
-    if (k === 'endorsements' && Array.isArray(v)) return v.map((x, i) => [i ? ', ' : '', t('summit.' + x.summit) + ' (' + x.date + ')']);
+    if ((k === 'endorsements' || k === 'participations') && Array.isArray(v)) {
+      return h('ul', { class: 'plain summits' }, v.map((x) => h('li', { 'data-summit': x.summit }, t('summit.' + x.summit) + ' (' + x.date + ')', x.source ? [' \u00b7 ', fmtValue('source', x.source, e)] : null)));
+    }
     if (k === 'lines' && Array.isArray(v)) return linesTable(v);
     if (k === 'actions' && Array.isArray(v)) return actionsTable(v);
     if (Array.isArray(v)) return v.every((x) => typeof x !== 'object') ? v.join(', ') : v.map((x) => h('div', null, fieldList(x, e)));

@@ -22,7 +22,7 @@
       'lang.button': 'English',
       'lang.label': 'Switch to English (切换到英文)',
       'net.title': 'The network',
-      'net.lead': 'Cities, states and provinces that endorsed the U.S.-China Climate Leaders Declaration (Los Angeles 2015, Beijing 2016) and the evidence of its four commitments: targets, inventories, a climate action plan and partnerships. Every figure is a signed event in a public, hash-chained log that anyone can audit.',
+      'net.lead': 'Cities, states and provinces that endorsed the U.S.-China Climate Leaders Declaration (Los Angeles 2015, Beijing 2016) or took part in its summits, and the evidence of its four commitments: targets, inventories, a climate action plan and partnerships. Every figure is a signed event in a public, hash-chained log that anyone can audit.',
       'stat.jurisdictions': 'jurisdictions',
       'stat.us': 'in the United States',
       'stat.cn': 'in China',
@@ -66,6 +66,7 @@
       'level.county': 'County',
       'level.state': 'State',
       'level.province': 'Province',
+      'level.municipality': 'Municipality',
       'level.region': 'Region',
       'status.achieved': 'Achieved',
       'status.on_track': 'On track',
@@ -82,8 +83,6 @@
       'p.level': 'Level',
       'p.parent': 'Part of',
       'p.codes': 'Codes',
-      'p.endorsed': 'Endorsed the Declaration',
-      'p.notEndorsed': 'No endorsement recorded',
       'p.enrolled': 'Enrolled',
       'p.kind.verifier': 'Verifier',
       'summit.2015-los-angeles': 'Los Angeles summit',
@@ -253,7 +252,7 @@
       'lang.button': '中文',
       'lang.label': '切换到中文 (Switch to Chinese)',
       'net.title': '网络概览',
-      'net.lead': '签署《中美气候领导宣言》（2015年洛杉矶、2016年北京）的城市、州和省份，以及其四项承诺的证据：减排目标、温室气体清单、气候行动计划和合作伙伴关系。每个数字都是公开的哈希链式日志中的一条签名事件，任何人都可以审计。',
+      'net.lead': '签署《中美气候领导宣言》（2015年洛杉矶、2016年北京）或参加其峰会的城市、州和省份，以及其四项承诺的证据：减排目标、温室气体清单、气候行动计划和合作伙伴关系。每个数字都是公开的哈希链式日志中的一条签名事件，任何人都可以审计。',
       'stat.jurisdictions': '个地方政府',
       'stat.us': '位于美国',
       'stat.cn': '位于中国',
@@ -297,6 +296,7 @@
       'level.county': '县',
       'level.state': '州',
       'level.province': '省级',
+      'level.municipality': '直辖市',
       'level.region': '地区',
       'status.achieved': '已实现',
       'status.on_track': '进展符合预期',
@@ -313,8 +313,6 @@
       'p.level': '级别',
       'p.parent': '隶属',
       'p.codes': '代码',
-      'p.endorsed': '签署宣言',
-      'p.notEndorsed': '无签署记录',
       'p.enrolled': '登记',
       'p.kind.verifier': '核查机构',
       'summit.2015-los-angeles': '洛杉矶峰会',
@@ -513,7 +511,24 @@
       'title.peak.before': 'Peak emissions before {year}',
       'title.peak.around': 'Peak emissions around {year}',
       'title.netzero': 'Net zero by {year}',
-      'dl.label': 'Download this table:'
+      'dl.label': 'Download this table:',
+      'boundary.community': 'community-wide',
+      'boundary.government_operations': 'municipal operations',
+      'src.notPinned': 'not pinned',
+      'src.notPinnedTitle': 'No SHA-256 of the document is recorded: the reference names a document, it does not prove its bytes.',
+      'src.pinned': 'SHA-256 {h}',
+      'decl.title': 'Standing with the Declaration',
+      'group.signatory_2015': 'Signed in Los Angeles, 2015',
+      'group.endorser_2016': 'Endorsed in Beijing, 2016',
+      'group.participant': 'Took part, endorsement unconfirmed',
+      'group.not_endorser': 'No endorsement recorded',
+      'summitFull.2015-los-angeles': 'the 2015 Los Angeles summit',
+      'summitFull.2016-beijing': 'the 2016 Beijing summit',
+      'decl.reason.signatory_2015': 'Signed the Declaration at {summits} (a recorded endorsement).',
+      'decl.reason.endorser_2016': 'Endorsed the Declaration at {summits} (a recorded endorsement).',
+      'decl.reason.participant': 'Took part in {summits}, but no endorsement of the Declaration is recorded for it: not counted as an endorser (its endorsement is unconfirmed).',
+      'decl.reason.not_endorser': 'Enrolled without an endorsement of the Declaration, and none is recorded since: not counted as an endorser.',
+      'decl.alsoTookPart': 'It also took part in {summits}.'
     },
     zh: {
       'unit.mtShort': '百万吨',
@@ -549,7 +564,24 @@
       'title.peak.before': '{year} 年之前达峰',
       'title.peak.around': '{year} 年左右达峰',
       'title.netzero': '{year} 年实现净零',
-      'dl.label': '下载此表：'
+      'dl.label': '下载此表：',
+      'boundary.community': '全辖区',
+      'boundary.government_operations': '市政运营',
+      'src.notPinned': '未固定哈希',
+      'src.notPinnedTitle': '未记录该文件的 SHA-256：该引用指明了文件，但不能证明其内容。',
+      'src.pinned': 'SHA-256 {h}',
+      'decl.title': '与宣言的关系',
+      'group.signatory_2015': '2015年洛杉矶签署方',
+      'group.endorser_2016': '2016年北京签署方',
+      'group.participant': '参会，签署未经证实',
+      'group.not_endorser': '无签署记录',
+      'summitFull.2015-los-angeles': '2015年洛杉矶峰会',
+      'summitFull.2016-beijing': '2016年北京峰会',
+      'decl.reason.signatory_2015': '在{summits}签署了宣言（有签署记录）。',
+      'decl.reason.endorser_2016': '在{summits}签署了宣言（有签署记录）。',
+      'decl.reason.participant': '参加了{summits}，但没有其签署宣言的记录：不计为签署方（其签署未经证实）。',
+      'decl.reason.not_endorser': '登记时没有签署宣言，此后也没有签署记录：不计为签署方。',
+      'decl.alsoTookPart': '此外还参加了{summits}。'
     }
   });
 
@@ -640,6 +672,8 @@
     const p = (n) => String(n).padStart(2, '0');
     return p(d.getHours()) + ':' + p(d.getMinutes());
   }
+  // sep is the space between two sentences, or after a label's colon: none in Chinese.
+  const sep = () => (lang === 'zh' ? '' : ' ');
   // list joins words as the language does ("A, B and C"; "A、B和C").
   function list(words) {
     if (window.Intl && Intl.ListFormat) return new Intl.ListFormat(locale(), { style: 'long', type: 'conjunction' }).format(words);
@@ -649,6 +683,6 @@
   Object.assign(CL, {
     TEXT: TEXT, addText: addText, t: t, has: has, lang: () => lang, setLang: setLang, locale: locale,
     name: name, otherName: otherName, fmtNum: fmtNum, mt: mt, mtShort: mtShort, tonnes: tonnes, pct: pct,
-    fmtTime: fmtTime, hhmm: hhmm, list: list
+    fmtTime: fmtTime, hhmm: hhmm, list: list, sep: sep
   });
 })(window.CL = window.CL || {});

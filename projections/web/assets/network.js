@@ -1,14 +1,16 @@
-// climateledger dashboard: the network view (#/): tiles, filters and the table of
-// jurisdictions with their four commitments and the target that matters now (in the
-// reader's calendar), each figure linked to its signed event and marked
-// "self-reported" or "attested by …"; and a comparison: emissions over time per
-// jurisdiction, the commitments counted by country and summit, every table
+// climateledger dashboard: the network view (#/): tiles (the commitments, and each
+// jurisdiction's standing with the Declaration: 2015 signatories, 2016 endorsers,
+// participants whose endorsement is unconfirmed, neither), filters and the table of
+// jurisdictions with their standing, their four commitments and the target that
+// matters now (in the reader's calendar), each figure linked to its signed event and
+// marked "self-reported" or "attested by …"; and a comparison: emissions over time per
+// jurisdiction, the commitments counted by country and standing, every table
 // downloadable as CSV and JSON with the event ids behind each row.
 (function (CL) {
   'use strict';
 
   const { t, h, s, append, clear, tableRoles, main, section, store, name, otherName, mt, fmtNum,
-    eventLink, statusBadge, flag, provMark, provenance, commitmentMarks, windowVars, targetTitle, downloads } = CL;
+    eventLink, statusBadge, flag, provMark, provenance, commitmentMarks, windowVars, targetTitle, downloads, GROUPS, declBadge, boundaryTag, progressBoundary } = CL;
 
   CL.addText({
     en: {
@@ -20,8 +22,15 @@
       'f.evidence': 'Latest inventory',
       'f.evidence.attested': 'Attested only',
       'f.evidence.self': 'Self-reported only',
+      'f.group': 'Standing with the Declaration',
+      'decl.note': 'Endorsers are the jurisdictions with a recorded endorsement. Participants of a summit whose endorsement no source confirms, and jurisdictions enrolled without one, are listed but not counted as endorsers.',
+      'decl.stat.endorsers': 'endorsers of the Declaration',
+      'decl.stat.signatory_2015': 'signed it in Los Angeles, 2015',
+      'decl.stat.endorser_2016': 'endorsed it in Beijing, 2016 (not in 2015)',
+      'decl.stat.participant': 'took part in a summit, endorsement unconfirmed: not counted',
+      'decl.stat.not_endorser': 'enrolled without an endorsement: not counted',
       'cmp.title': 'Compare the network',
-      'cmp.lead': 'Each jurisdiction\u2019s reported inventories over time, and the four commitments counted by country and by summit. Jurisdictions overlap (a city within its state counts in both), and inventories differ in method and scope: compare shapes, not sums.',
+      'cmp.lead': 'Each jurisdiction\u2019s reported inventories over time, and the four commitments counted by country and by standing with the Declaration. Jurisdictions overlap (a city within its state counts in both), and inventories differ in method and scope: compare shapes, not sums.',
       'cmp.series': 'Emissions over time',
       'cmp.mode': 'Show',
       'cmp.abs': 'Emissions (MtCO\u2082e)',
@@ -32,9 +41,8 @@
       'cmp.caption': 'Reported emissions of each jurisdiction over time, in MtCO\u2082e.',
       'cmp.captionIndex': 'Reported emissions of each jurisdiction over time, as a percentage of its first inventory.',
       'cmp.unitIndex': 'first = 100',
-      'cmp.counts': 'The four commitments by country and summit',
-      'cmp.summit': 'Endorsed at',
-      'cmp.noSummit': 'No endorsement recorded',
+      'cmp.counts': 'The four commitments by country and standing with the Declaration',
+      'cmp.group': 'Standing',
       'cmp.allFour': 'All four'
     },
     zh: {
@@ -46,8 +54,15 @@
       'f.evidence': '最新清单',
       'f.evidence.attested': '仅经核查的',
       'f.evidence.self': '仅自行报告的',
+      'f.group': '与宣言的关系',
+      'decl.note': '签署方是有签署记录的地方政府。参加了峰会但没有来源证实其签署的地方政府，以及登记时没有签署的地方政府，会被列出，但不计为签署方。',
+      'decl.stat.endorsers': '个宣言签署方',
+      'decl.stat.signatory_2015': '2015年在洛杉矶签署',
+      'decl.stat.endorser_2016': '2016年在北京签署（2015年未签署）',
+      'decl.stat.participant': '参加了峰会，签署未经证实：不计入',
+      'decl.stat.not_endorser': '登记时无签署：不计入',
       'cmp.title': '网络对比',
-      'cmp.lead': '各地方政府历年报告的清单，以及按国家和峰会统计的四项承诺。地方政府之间存在重叠（城市与其所在州或省都会被计入），清单的方法和范围也不同：请比较趋势，而不是加总。',
+      'cmp.lead': '各地方政府历年报告的清单，以及按国家和与宣言的关系统计的四项承诺。地方政府之间存在重叠（城市与其所在州或省都会被计入），清单的方法和范围也不同：请比较趋势，而不是加总。',
       'cmp.series': '历年排放',
       'cmp.mode': '显示',
       'cmp.abs': '排放量（百万吨二氧化碳当量）',
@@ -58,18 +73,18 @@
       'cmp.caption': '各地方政府历年报告的排放量（百万吨二氧化碳当量）。',
       'cmp.captionIndex': '各地方政府历年报告的排放量，以其首份清单为 100。',
       'cmp.unitIndex': '首份 = 100',
-      'cmp.counts': '按国家和峰会统计的四项承诺',
-      'cmp.summit': '签署场合',
-      'cmp.noSummit': '无签署记录',
+      'cmp.counts': '按国家和与宣言的关系统计的四项承诺',
+      'cmp.group': '与宣言的关系',
       'cmp.allFour': '四项全部'
     }
   });
 
-  const filters = { q: '', country: '', level: '', status: '', evidence: '' };
+  const filters = { q: '', country: '', level: '', group: '', status: '', evidence: '' };
   const compare = { mode: 'abs' };
 
   const jurisdictions = () => store.parties.filter((p) => p.kind === 'jurisdiction');
   function met(p, k) { return !!(p.commitments && p.commitments[k] && p.commitments[k].met); }
+  const groupOf = (p) => (p.declaration && p.declaration.group) || '';
 
   // mainOf is a party's main target now (CL.mainTarget) with its overdue mark.
   function mainOf(p) {
@@ -103,14 +118,19 @@
       return;
     }
     append(m, h('ul', { class: 'stats', id: 'stats', 'aria-label': t('net.title') }));
+    append(m, h('section', { class: 'decl-stats', 'aria-labelledby': 'decl-stats-h' },
+      h('h2', { id: 'decl-stats-h', class: 'visually-hidden' }, t('decl.title')),
+      h('ul', { class: 'stats', id: 'decl-stats' }),
+      h('p', { class: 'small muted', id: 'decl-note' }, t('decl.note'))));
 
     const levels = Array.from(new Set(all.map((p) => p.level).filter(Boolean)));
-    const order = ['state', 'province', 'region', 'county', 'city'];
+    const order = ['state', 'province', 'municipality', 'region', 'county', 'city'];
     levels.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     const statuses = Array.from(new Set(all.map(statusOf)));
     const sorder = ['achieved', 'on_track', 'off_track', 'expired_missed', 'overdue', 'pending', 'peak_achieved', 'peak_unconfirmed', 'peak_missed', 'not_assessable', 'none'];
     statuses.sort((a, b) => sorder.indexOf(a) - sorder.indexOf(b));
     if (filters.status && !statuses.includes(filters.status)) statuses.push(filters.status);
+    const groups = GROUPS.filter((g) => g === filters.group || all.some((p) => groupOf(p) === g));
 
     const sel = (id, label, value, options) => h('div', null,
       h('label', { for: id }, label),
@@ -125,6 +145,7 @@
           h('input', { id: 'f-q', 'data-focus': 'f-q', type: 'search', value: filters.q, autocomplete: 'off', oninput: onFilter })),
         sel('f-country', t('f.country'), filters.country, ['US', 'CN'].map((c) => [c, t('country.' + c)])),
         sel('f-level', t('f.level'), filters.level, levels.map((l) => [l, t('level.' + l)])),
+        sel('f-group', t('f.group'), filters.group, groups.map((g) => [g, t('group.' + g)])),
         sel('f-status', t('f.status'), filters.status, statuses.map((st) => [st, st === 'overdue' ? t('status.overdueFilter') : t('status.' + st)])),
         sel('f-evidence', t('f.evidence'), filters.evidence, [['attested', t('f.evidence.attested')], ['self', t('f.evidence.self')]])),
       h('p', { class: 'result-count', id: 'count', role: 'status' }),
@@ -140,12 +161,13 @@
     filters.q = document.getElementById('f-q').value;
     filters.country = document.getElementById('f-country').value;
     filters.level = document.getElementById('f-level').value;
+    filters.group = document.getElementById('f-group').value;
     filters.status = document.getElementById('f-status').value;
     filters.evidence = document.getElementById('f-evidence').value;
     renderResults();
   }
   function clearFilters() {
-    filters.q = filters.country = filters.level = filters.status = filters.evidence = '';
+    filters.q = filters.country = filters.level = filters.group = filters.status = filters.evidence = '';
     renderNetwork();
     document.getElementById('f-q').focus();
   }
@@ -153,6 +175,7 @@
   function matches(p) {
     if (filters.country && p.country !== filters.country) return false;
     if (filters.level && p.level !== filters.level) return false;
+    if (filters.group && groupOf(p) !== filters.group) return false;
     if (filters.status && statusOf(p) !== filters.status) return false;
     if (filters.evidence === 'attested' && !latestAttested(p)) return false;
     if (filters.evidence === 'self' && (!p.latest_inventory || latestAttested(p))) return false;
@@ -175,11 +198,16 @@
     const others = (p.targets || []).filter((x) => x && x.target_id !== pr.target_id);
     return h('div', { class: 'main-target', 'data-target': pr.target_id },
       statusBadge(pr.status, mm.overdue),
-      h('span', { class: 'target-line' }, eventLink(pr.revision && pr.revision.event_id, targetTitle(null, pr)), ' · ' + pr.target_id),
+      h('span', { class: 'target-line' }, eventLink(pr.revision && pr.revision.event_id, targetTitle(null, pr)), ' · ' + pr.target_id, tagAfter(progressBoundary(pr))),
       ids.length ? h('span', { class: 'target-line' }, provMark(ids, p.attestations)) : null,
       others.length ? h('details', { class: 'others' }, h('summary', null, t('net.others', { n: others.length })),
         h('ul', null, others.map((o) => h('li', { 'data-target': o.target_id }, statusBadge(o.status, CL.overdue(o)), ' ',
-          eventLink(o.revision && o.revision.event_id, targetTitle(null, o)), ' · ' + o.target_id)))) : null);
+          eventLink(o.revision && o.revision.event_id, targetTitle(null, o)), ' · ' + o.target_id, tagAfter(progressBoundary(o)))))) : null);
+  }
+  // tagAfter is a boundary's label after a target's title, when it is not community.
+  function tagAfter(bt) {
+    const tag = boundaryTag(bt);
+    return tag ? [' ', tag] : null;
   }
 
   // renderResults redraws the statistics, the table, the comparison and the
@@ -202,6 +230,16 @@
       stat(count((p) => met(p, 'plan')), t('stat.plans'), 'plans'),
       stat(count((p) => met(p, 'partnership')), t('stat.partnerships'), 'partnerships')
     ]);
+    // The jurisdictions by standing with the Declaration, as /v1/network counts them.
+    const decl = document.getElementById('decl-stats');
+    clear(decl);
+    append(decl, stat(count((p) => p.declaration && p.declaration.endorser), t('decl.stat.endorsers'), 'endorsers'),
+      GROUPS.map((g) => {
+        const li = stat(count((p) => groupOf(p) === g), t('decl.stat.' + g), 'group');
+        li.setAttribute('data-group', g);
+        li.classList.add('g-' + g);
+        return li;
+      }));
 
     const shown = all.filter(matches).sort((a, b) => (a.country || '').localeCompare(b.country || '') * -1 || name(a).localeCompare(name(b), CL.locale()));
     document.getElementById('count').textContent = t('count', { n: shown.length, total: all.length });
@@ -216,7 +254,8 @@
         const other = otherName(p);
         return h('tr', { 'data-party': p.id, class: flash && flash.has(p.id) ? 'flash' : null },
           h('td', { class: 'name', 'data-label': t('col.name') },
-            h('div', null, h('a', { href: '#/p/' + p.id, 'data-focus': 'party-' + p.id }, name(p)), other ? h('span', { class: 'zh', lang: CL.lang() === 'zh' ? 'en' : 'zh' }, ' ' + other) : null)),
+            h('div', null, h('a', { href: '#/p/' + p.id, 'data-focus': 'party-' + p.id }, name(p)), other ? h('span', { class: 'zh', lang: CL.lang() === 'zh' ? 'en' : 'zh' }, ' ' + other) : null,
+              p.declaration ? h('span', { class: 'decl-line' }, declBadge(p.declaration)) : null)),
           h('td', { 'data-label': t('col.country') }, flag(p.country)),
           h('td', { 'data-label': t('col.level') }, p.level ? t('level.' + p.level) : ''),
           h('td', { 'data-label': t('col.targets') }, marks[0]),
@@ -230,7 +269,7 @@
           h('caption', { class: 'visually-hidden' }, t('net.title')),
           h('thead', null, h('tr', null, th('col.name'), th('col.country'), th('col.level'), th('col.targets'), th('col.inventory'), th('col.plan'), th('col.partnership'), th('col.progress'))),
           h('tbody', null, rows))),
-        downloads('jurisdictions', ['party', 'name_en', 'name_zh', 'country', 'level', 'targets', 'inventory_year', 'inventory_tco2e', 'inventory_provenance', 'inventory_event_id',
+        downloads('jurisdictions', ['party', 'name_en', 'name_zh', 'country', 'level', 'endorser', 'declaration_group', 'targets', 'inventory_year', 'inventory_tco2e', 'inventory_provenance', 'inventory_event_id',
           'plan', 'partnership', 'main_target_id', 'main_target_title', 'main_target_status', 'main_target_overdue_since', 'main_target_event_id'], () => shown.map(jurisdictionRow))));
     }
     renderCompare(all);
@@ -250,6 +289,7 @@
     const n = p.names || {};
     return {
       party: p.id, name_en: n.en || '', name_zh: n.zh || '', country: p.country, level: p.level,
+      endorser: !!(p.declaration && p.declaration.endorser), declaration_group: groupOf(p),
       targets: (p.targets || []).length, inventory_year: l ? l.year : '', inventory_tco2e: l ? l.total_tco2e : '',
       inventory_provenance: l ? (latestAttested(p) ? 'attested' : 'self-reported') : '', inventory_event_id: l ? l.event_id : '',
       plan: met(p, 'plan'), partnership: met(p, 'partnership'),
@@ -267,7 +307,7 @@
     const box = document.getElementById('compare');
     if (!box) return;
     clear(box);
-    const withSeries = all.filter((p) => (p.series || []).length);
+    const withSeries = all.map(communitySeries).filter((p) => p.series.length);
     const sec = section('compare-sec', t('cmp.title'));
     append(sec, h('p', { class: 'lead' }, t('cmp.lead')));
 
@@ -300,21 +340,21 @@
           provenance: provenance([r.x.event_id], r.p.attestations).attested ? 'attested' : 'self-reported', event_id: r.x.event_id, index: r.x.index }))));
     }
 
-    // The four commitments by country and summit.
+    // The four commitments by country and standing with the Declaration.
     append(sec, h('h3', null, t('cmp.counts')));
     const groups = [];
     for (const c of ['US', 'CN']) {
       const ofC = all.filter((p) => p.country === c);
-      for (const sm of ['2015-los-angeles', '2016-beijing', '']) {
-        const ps = ofC.filter((p) => (sm ? (p.endorsements || []).some((e) => e.summit === sm) : !(p.endorsements || []).length));
-        if (!ps.length && sm !== '2015-los-angeles') continue;
-        groups.push({ country: c, summit: sm, parties: ps });
+      for (const g of GROUPS) {
+        const ps = ofC.filter((p) => groupOf(p) === g);
+        if (!ps.length && g !== 'signatory_2015') continue;
+        groups.push({ country: c, group: g, parties: ps });
       }
     }
     const K = ['targets', 'inventories', 'plan', 'partnership'];
     const evidenceOf = (ps, k) => ps.filter((p) => met(p, k)).map((p) => (p.commitments[k].evidence[0] || {}).event_id).filter(Boolean);
     const countRows = groups.map((g) => {
-      const r = { country: g.country, summit: g.summit || 'none', jurisdictions: g.parties.length };
+      const r = { country: g.country, group: g.group, jurisdictions: g.parties.length };
       K.forEach((k) => { r[k] = g.parties.filter((p) => met(p, k)).length; });
       r.all_four = g.parties.filter((p) => K.every((k) => met(p, k))).length;
       r.parties = g.parties.map((p) => p.id).join(' ');
@@ -323,15 +363,21 @@
     });
     const th = (k) => h('th', { scope: 'col' }, t(k));
     append(sec, h('div', { class: 'scroll' }, tableRoles(h('table', { class: 'counts stack' },
-      h('thead', null, h('tr', null, th('col.country'), th('cmp.summit'), th('stat.jurisdictions.col'), th('c.targets'), th('c.inventories'), th('c.plan'), th('c.partnership'), th('cmp.allFour'))),
-      h('tbody', null, countRows.map((r) => h('tr', { 'data-country': r.country, 'data-summit': r.summit },
+      h('thead', null, h('tr', null, th('col.country'), th('cmp.group'), th('stat.jurisdictions.col'), th('c.targets'), th('c.inventories'), th('c.plan'), th('c.partnership'), th('cmp.allFour'))),
+      h('tbody', null, countRows.map((r) => h('tr', { 'data-country': r.country, 'data-group': r.group },
         h('th', { scope: 'row' }, t('country.' + r.country)),
-        h('td', { 'data-label': t('cmp.summit') }, r.summit === 'none' ? t('cmp.noSummit') : t('summit.' + r.summit)),
+        h('td', { 'data-label': t('cmp.group') }, t('group.' + r.group)),
         h('td', { 'data-label': t('stat.jurisdictions.col') }, String(r.jurisdictions)),
         K.map((k) => h('td', { 'data-label': t('c.' + k), 'data-k': k }, String(r[k]))),
         h('td', { 'data-label': t('cmp.allFour'), 'data-k': 'all_four' }, String(r.all_four)))))))));
-    append(sec, downloads('commitments-by-country-and-summit', ['country', 'summit', 'jurisdictions', 'targets', 'inventories', 'plan', 'partnership', 'all_four', 'parties', 'evidence_event_ids'], countRows));
+    append(sec, downloads('commitments-by-country-and-standing', ['country', 'group', 'jurisdictions', 'targets', 'inventories', 'plan', 'partnership', 'all_four', 'parties', 'evidence_event_ids'], countRows));
     append(box, sec);
+  }
+
+  // communitySeries is a party with the community-wide points of its series only: the
+  // comparison never mixes boundaries (a point without boundary_type is community).
+  function communitySeries(p) {
+    return Object.assign({}, p, { series: (p.series || []).filter((x) => CL.boundaryOf(x) === 'community') });
   }
 
   // drawCompare draws every jurisdiction's current inventories over time: absolute
@@ -392,7 +438,7 @@
 
   function redrawCompare() {
     const wrap = document.getElementById('cmp-wrap');
-    if (wrap) drawCompare(wrap, jurisdictions().filter((p) => (p.series || []).length));
+    if (wrap) drawCompare(wrap, jurisdictions().map(communitySeries).filter((p) => p.series.length));
   }
 
   Object.assign(CL, { renderNetwork: renderNetwork, renderResults: renderResults, redrawCompare: redrawCompare });

@@ -1,5 +1,6 @@
 // climateledger dashboard: the jurisdiction view (#/p/{id}): who the party is, its
-// four commitments, an inline SVG chart of its inventories with the target path,
+// standing with the Declaration (why, with its sources and events), its four
+// commitments, an inline SVG chart of its inventories with the target path,
 // progress explained in plain words (with the formula for auditors), the sector
 // breakdown, targets, inventories (self-reported or attested), plans, partnerships and
 // attestations, each table downloadable with the event id of every row.
@@ -7,7 +8,7 @@
   'use strict';
 
   const { t, h, s, append, clear, tableRoles, main, section, store, view, name, otherName, mt, tonnes, pct, fmtTime, fmtNum,
-    api, eventLink, verifyLink, docLink, partyLink, statusBadge, commitmentMarks, provMark, targetTitle, downloads } = CL;
+    api, eventLink, verifyLink, docLink, partyLink, statusBadge, commitmentMarks, provMark, targetTitle, downloads, declBadge, declReason, boundaryOf, boundaryTag } = CL;
 
   CL.addText({
     en: {
@@ -18,7 +19,10 @@
       'reason.intensity_target': 'This target is measured per unit of activity ({unit}); the ledger has no activity data, so its progress cannot be assessed.',
       'reason.no_baseline_figure': 'This target is a cut from a baseline scenario that gives no baseline figure, so there is no level to compare with.',
       'reason.no_inventory': 'No inventory has been reported, so progress cannot be assessed.',
-      'reason.govops': 'municipal operations',
+      'chart.noBoundary': 'No {boundary} inventory has been reported for this target; inventories of another boundary are not drawn with it.',
+      'chart.onlyBoundary': 'Inventories of {boundary} only: the boundary of this target.',
+      'chart.nameBoundary': ' ({boundary})',
+      'chart.otherBoundary': 'Inventories of {boundary} are not drawn here (another boundary): see the table of inventories.',
       'reason.no_boundary_inventory': 'No inventory of this target\'s boundary ({boundary}) has been reported; inventories of other boundaries are not compared with it.',
       'reason.no_base_emissions': 'The base-year emissions are not known: the target gives no base figure and no inventory for its base year {baseYear} is reported, so the cut cannot be computed.',
       'reason.method_mismatch': 'The {year} and {other} inventories were calculated differently ({what}), so they cannot be compared.',
@@ -40,7 +44,11 @@
       'audit.note': 'Note',
       'att.notAttestation': 'not an attestation',
       'progress.srcInventory': '{year} inventory',
-      'progress.srcTarget': 'target'
+      'progress.srcTarget': 'target',
+      'decl.endorsedAt': 'Endorsed at the {summit} ({date})',
+      'decl.tookPartAt': 'Took part in the {summit} ({date})',
+      'decl.evidence': 'Evidence:',
+      'decl.evidenceEvent': 'signed event, log entry {index}'
     },
     zh: {
       'chart.noinv': '尚未报告温室气体清单，没有可绘制的排放序列。',
@@ -50,7 +58,10 @@
       'reason.intensity_target': '该目标按单位经济活动计量（{unit}）；账本中没有活动数据，因此无法评估进展。',
       'reason.no_baseline_figure': '该目标是相对基线情景的减排，但没有给出基线排放量，因此没有可比较的水平。',
       'reason.no_inventory': '尚未报告清单，因此无法评估进展。',
-      'reason.govops': '市政运营',
+      'chart.noBoundary': '尚未报告该目标边界（{boundary}）的清单；其他边界的清单不与其一起绘制。',
+      'chart.onlyBoundary': '仅显示{boundary}清单：即该目标的边界。',
+      'chart.nameBoundary': '（{boundary}）',
+      'chart.otherBoundary': '{boundary}清单未在此绘制（边界不同）：见清单表。',
       'reason.no_boundary_inventory': '尚未报告该目标边界（{boundary}）的清单；其他边界的清单不与其比较。',
       'reason.no_base_emissions': '基准年排放量未知：该目标未给出基准排放量，也没有报告其基准年 {baseYear} 年的清单，因此无法计算减排量。',
       'reason.method_mismatch': '{year} 年和 {other} 年清单的计算方法不同（{what}），无法相互比较。',
@@ -72,7 +83,11 @@
       'audit.note': '说明',
       'att.notAttestation': '不是核查证明',
       'progress.srcInventory': '{year} 年清单',
-      'progress.srcTarget': '目标'
+      'progress.srcTarget': '目标',
+      'decl.endorsedAt': '在{summit}签署（{date}）',
+      'decl.tookPartAt': '参加{summit}（{date}）',
+      'decl.evidence': '证据：',
+      'decl.evidenceEvent': '签名事件，日志第 {index} 条'
     }
   });
 
@@ -106,6 +121,7 @@
       summary: store.byID.get(party.id) || {},
       commitments: raw.commitments || null,
       endorsements: (raw.endorsements || []).filter((e) => !e.retracted),
+      declaration: raw.declaration || null,
       targets: targets,
       inventories: inventories,
       plans: plans,
@@ -128,24 +144,21 @@
     clear(m);
     append(m, h('p', { class: 'crumbs' }, h('a', { href: '#/', 'data-focus': 'back' }, '← ' + t('back'))));
     const other = otherName(p);
-    const endorse = d.endorsements;
     const head = h('section', { class: 'panel', 'aria-labelledby': 'party-h' },
       h('div', { class: 'party-head' },
         h('h1', { id: 'party-h', tabindex: '-1' }, name(p), other ? h('span', { class: 'zh', lang: CL.lang() === 'zh' ? 'en' : 'zh' }, other) : null),
         p.enrolled ? h('span', { class: 'small muted' }, t('p.enrolled') + ' ', eventLink(p.enrolled.event_id, fmtTime(p.enrolled.time)), ' · ', verifyLink(p.enrolled, t('p.enrolled'))) : null),
       h('ul', { class: 'facts' },
         p.kind === 'verifier' ? h('li', null, h('b', null, t('p.kind.verifier'))) : null,
-        p.country ? h('li', null, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
-        p.level ? h('li', null, t('p.level') + ': ', h('b', null, t('level.' + p.level))) : null,
+        p.country ? h('li', { 'data-fact': 'country' }, t('p.country') + ': ', h('b', null, t('country.' + p.country))) : null,
+        p.level ? h('li', { 'data-fact': 'level' }, t('p.level') + ': ', h('b', null, t('level.' + p.level))) : null,
         p.parent ? h('li', null, t('p.parent') + ': ', store.byID.has(p.parent) ? h('a', { href: '#/p/' + p.parent }, name(store.byID.get(p.parent))) : h('b', null, p.parent.toUpperCase())) : null,
-        p.codes ? h('li', null, t('p.codes') + ': ', h('b', null, [p.codes.iso3166_2, p.codes.unlocode].filter(Boolean).join(', '))) : null,
-        p.kind === 'jurisdiction' ? h('li', null, endorse.length
-          ? [t('p.endorsed') + ': ', h('b', null, endorse.map((e) => t('summit.' + e.summit) + ' (' + e.date + ')').join(', '))]
-          : t('p.notEndorsed')) : null));
+        p.codes ? h('li', null, t('p.codes') + ': ', h('b', null, [p.codes.iso3166_2, p.codes.unlocode].filter(Boolean).join(', '))) : null),
+      p.kind === 'jurisdiction' && d.declaration ? declarationBlock(d) : null);
     append(m, head);
 
     if (p.kind === 'jurisdiction') {
-      const latest = d.inventories.filter((x) => x.current).slice(-1)[0];
+      const latest = d.inventories.filter((x) => x.current && boundaryOf(x) === 'community').slice(-1)[0];
       const marks = commitmentMarks(d.commitments, latest);
       const keys = ['c.targets', 'c.inventories', 'c.plan', 'c.partnership'];
       append(head, h('ul', { class: 'commitments', 'aria-label': t('c.four') },
@@ -159,6 +172,24 @@
     }
     append(m, attestationsSection(d));
     markSeen(m);
+  }
+
+  // declarationBlock says where a jurisdiction stands with the Declaration: its group,
+  // why (a participant is not counted as an endorser), each endorsement and
+  // participation with its source, and the signed events that show it.
+  function declarationBlock(d) {
+    const dc = d.declaration;
+    const items = [];
+    d.endorsements.forEach((e) => items.push(h('li', { 'data-summit': e.summit, 'data-kind': 'endorsement' },
+      t('decl.endorsedAt', { summit: t('summit.' + e.summit), date: e.date }), e.document ? [' · ', docLink(e.document)] : null)));
+    (d.party.participations || []).forEach((x) => items.push(h('li', { 'data-summit': x.summit, 'data-kind': 'participation' },
+      t('decl.tookPartAt', { summit: t('summit.' + x.summit), date: x.date }), x.source ? [' · ', docLink(x.source)] : null)));
+    return h('div', { class: 'decl-block', id: 'declaration', 'data-party': d.party.id, 'data-group': dc.group },
+      h('p', { class: 'decl-head' }, t('decl.title') + ': ', declBadge(dc)),
+      h('p', { class: 'reason', id: 'decl-reason' }, declReason(dc)),
+      items.length ? h('ul', { class: 'decl-sources' }, items) : null,
+      (dc.evidence || []).length ? h('p', { class: 'small', id: 'decl-evidence' }, t('decl.evidence') + CL.sep(),
+        dc.evidence.map((r, i) => [i ? ', ' : '', eventLink(r.event_id, t('decl.evidenceEvent', { index: r.index }))])) : null);
   }
 
   // markSeen remembers the events drawn; on the next render, new ones flash.
@@ -192,7 +223,7 @@
     return ok.find((x) => x.id === want) || ok[0] || null;
   }
   // label names a target for a list: its title in words, then its id.
-  const label = (tg) => targetTitle(tg.body, tg.progress) + ' (' + tg.id + ')';
+  const label = (tg) => targetTitle(tg.body, tg.progress) + ' (' + tg.id + ')' + (boundaryOf(tg.body) !== 'community' ? ' · ' + t('boundary.' + boundaryOf(tg.body)) : '');
 
   function chartSection(d) {
     const sec = section('chart', t('sec.chart'));
@@ -207,12 +238,19 @@
     const wrap = h('div', { class: 'chart-wrap', id: 'chart-wrap' });
     append(sec, wrap);
     const model = chartModel(d, chosen);
+    const words = (bt) => t('boundary.' + bt);
+    const others = Array.from(new Set(d.inventories.filter((r) => !r.retracted && boundaryOf(r) !== model.boundary).map(boundaryOf)));
     if (!model.points.length) {
-      // No series: say so, and what the target is, instead of an empty frame.
-      append(wrap, h('p', { class: 'empty', 'data-empty': 'noinv' }, t('chart.noinv')));
+      // No series: say so, and what the target is, instead of an empty frame. A
+      // series of another boundary is not drawn in its place.
+      append(wrap, others.length
+        ? h('p', { class: 'empty', 'data-empty': 'noboundary' }, t('chart.noBoundary', { boundary: words(model.boundary) }))
+        : h('p', { class: 'empty', 'data-empty': 'noinv' }, t('chart.noinv')));
       if (chosen) append(wrap, h('p', { class: 'small muted' }, t('chart.target') + ': ' + label(chosen)));
       return sec;
     }
+    if (model.boundary !== 'community') append(sec, h('p', { class: 'small muted', id: 'chart-boundary', 'data-boundary': model.boundary }, t('chart.onlyBoundary', { boundary: words(model.boundary) })));
+    else if (others.length) append(sec, h('p', { class: 'small muted', id: 'chart-boundary', 'data-boundary': model.boundary }, t('chart.otherBoundary', { boundary: CL.list(others.map(words)) })));
     // Size the drawing to the space it gets, so its text stays readable on phones.
     requestAnimationFrame(() => drawChart(wrap, model, d));
     append(sec, legend(model));
@@ -243,10 +281,14 @@
     return null;
   }
 
+  // chartModel is what the chart draws for target tg: the inventories of its boundary
+  // (community-wide without a target), never mixed with another boundary's.
   function chartModel(d, tg) {
-    const model = { points: [], base: null, set: null, target: null, peak: null, milestones: [], tg: tg, name: name(d.party) };
+    const bt = tg ? boundaryOf(tg.body) : 'community';
+    const model = { points: [], base: null, set: null, target: null, peak: null, milestones: [], tg: tg, boundary: bt,
+      name: name(d.party) + (bt !== 'community' ? t('chart.nameBoundary', { boundary: t('boundary.' + bt) }) : '') };
     for (const r of d.inventories) {
-      if (r.retracted) continue;
+      if (r.retracted || boundaryOf(r) !== bt) continue;
       model.points.push({ year: r.year, v: Number(r.total_tco2e), id: r.event.event_id, current: r.current });
     }
     if (!tg) return model;
@@ -448,7 +490,7 @@
     const pr = tg.progress;
     const now = mainNow(d);
     const od = CL.overdue(pr);
-    append(sec, h('h3', null, targetTitle(tg.body, pr), ' ', h('span', { class: 'tag' }, tg.id),
+    append(sec, h('h3', null, targetTitle(tg.body, pr), ' ', h('span', { class: 'tag' }, tg.id), tg.body && boundaryTag(tg.body.boundary_type) ? [' ', boundaryTag(tg.body.boundary_type)] : null,
       now && now.id === tg.id ? [' ', h('span', { class: 'tag main-now' }, t('progress.mainNow'))] : null));
     const inv = CL.progressInventories(pr);
     append(sec, h('div', { class: 'progress' },
@@ -492,7 +534,7 @@
     const vars = {
       year: p.year, other: p.other_year, unit: p.intensity_unit, targetYear: p.target_year, anchorYear: p.anchor_year,
       peakYear: p.peak_year, maxYear: p.max_year, n: p.lower_after, baseYear: p.base_year,
-      boundary: p.boundary === 'government_operations' ? t('reason.govops') : (p.boundary || ''),
+      boundary: p.boundary && CL.has('boundary.' + p.boundary) ? t('boundary.' + p.boundary) : (p.boundary || ''),
       latest: p.latest_tco2e !== undefined ? CL.mtShort(p.latest_tco2e) : '', target: p.target_tco2e !== undefined ? CL.mtShort(p.target_tco2e) : '',
       path: p.path_tco2e !== undefined ? CL.mtShort(p.path_tco2e) : '', max: p.max_tco2e !== undefined ? CL.mtShort(p.max_tco2e) : ''
     };
@@ -527,7 +569,10 @@
 
   function sectorSection(d) {
     const sec = section('sectors', t('sec.sectors'));
-    const cur = d.inventories.filter((r) => r.current);
+    // Community-wide inventories, or, without any, those of another boundary, labelled.
+    const current = d.inventories.filter((r) => r.current);
+    const community = current.filter((r) => boundaryOf(r) === 'community');
+    const cur = community.length ? community : current;
     if (!cur.length) {
       append(sec, h('p', { class: 'empty' }, t('sectors.noinv')));
       return sec;
@@ -540,7 +585,7 @@
       return sec;
     }
     const total = inv.breakdown.by_sector.reduce((a, x) => a + Math.max(0, Number(x.tco2e)), 0) || 1;
-    append(sec, h('p', { class: 'small muted' }, eventLink(inv.event.event_id, t('sectors.of', { year: inv.year, n: inv.lines })), ' · ', provMark([inv.event.event_id], d.attestations), ' · ', verifyLink(inv.event, inv.year + ' ' + t('sec.inventories'))));
+    append(sec, h('p', { class: 'small muted' }, eventLink(inv.event.event_id, t('sectors.of', { year: inv.year, n: inv.lines })), boundaryTag(inv.boundary_type) ? [' ', boundaryTag(inv.boundary_type)] : null, ' · ', provMark([inv.event.event_id], d.attestations), ' · ', verifyLink(inv.event, inv.year + ' ' + t('sec.inventories'))));
     append(sec, h('ul', { class: 'bars' }, inv.breakdown.by_sector.map((x) => {
       const share = Math.max(0, Number(x.tco2e)) / total;
       return h('li', { 'data-sector': x.sector },
@@ -559,12 +604,12 @@
       return sec;
     }
     append(sec, h('div', { class: 'cards' }, d.targets.map((tg) => targetCard(tg, d))));
-    append(sec, downloads('targets-' + d.party.id, ['party', 'target_id', 'title', 'type', 'state', 'target_year', 'status', 'reason_code', 'reason', 'event_id', 'index'],
+    append(sec, downloads('targets-' + d.party.id, ['party', 'target_id', 'title', 'type', 'boundary_type', 'state', 'target_year', 'status', 'reason_code', 'reason', 'event_id', 'index'],
       () => d.targets.map((tg) => {
         const cur = tg.current || {};
         const body = tg.body || cur.set || {};
         const pr = tg.progress || {};
-        return { party: d.party.id, target_id: tg.id, title: targetTitle(body, tg.progress), type: body.type || '', state: tg.state,
+        return { party: d.party.id, target_id: tg.id, title: targetTitle(body, tg.progress), type: body.type || '', boundary_type: boundaryOf(body), state: tg.state,
           target_year: pr.target_year || body.target_year || body.peak_year || '', status: pr.status || '', reason_code: pr.reason_code || '',
           reason: pr.reason || '', event_id: cur.event ? cur.event.event_id : '', index: cur.event ? cur.event.index : '' };
       })));
@@ -590,7 +635,7 @@
     const evRef = cur && cur.event;
     const evID = evRef && evRef.event_id;
     return h('article', { class: 'card', 'data-target': tg.id },
-      h('h3', null, h('span', null, targetTitle(b, tg.progress)), h('span', { class: 'tag' }, tg.id),
+      h('h3', null, h('span', null, targetTitle(b, tg.progress)), h('span', { class: 'tag' }, tg.id), boundaryTag(b.boundary_type),
         tg.active ? (tg.progress ? statusBadge(tg.progress.status, CL.overdue(tg.progress)) : null) : h('span', { class: 'tag' }, t('rev.withdrawn'))),
       tg.active && CL.progressInventories(tg.progress).length ? h('p', { class: 'small status-prov' }, provMark(CL.progressInventories(tg.progress), d.attestations)) : null,
       b.description ? h('p', { class: 'desc' }, b.description) : null,
@@ -619,17 +664,18 @@
         const atts = CL.liveAttestations(d.attestations, id);
         return h('tr', { 'data-year': r.year, 'data-event-row': id },
           h('th', { scope: 'row', class: 'year' }, String(r.year)),
-          h('td', { class: 'num', 'data-label': t('inv.total') }, eventLink(id, mt(r.total_tco2e)), r.current ? null : [' ', h('span', { class: 'tag' }, r.retracted ? t('retracted') : t('inv.superseded'))]),
+          h('td', { class: 'num', 'data-label': t('inv.total') }, h('span', null, eventLink(id, mt(r.total_tco2e)), boundaryTag(r.boundary_type) ? [' ', boundaryTag(r.boundary_type)] : null,
+            r.current ? null : [' ', h('span', { class: 'tag' }, r.retracted ? t('retracted') : t('inv.superseded'))])),
           h('td', { class: 'small', 'data-label': t('inv.method') }, [r.framework, r.level, r.gwp].filter(Boolean).join(' · ')),
           h('td', { class: 'small wide', 'data-label': t('inv.boundary') }, h('span', null, r.boundary || '', r.source ? [' ', docLink(r.source)] : null)),
           h('td', { class: 'small', 'data-label': t('inv.attested') }, h('span', null, provMark([id], d.attestations),
             atts.map((a) => h('span', { class: 'att' }, eventLink(a.event.event_id, t('att.statement')))))),
           h('td', { class: 'num', 'data-label': t('inv.proof') }, verifyLink(r.event, r.year + ' ' + t('sec.inventories'))));
       }))))));
-    append(sec, downloads('inventories-' + d.party.id, ['party', 'year', 'total_tco2e', 'framework', 'level', 'gwp', 'current', 'retracted', 'provenance', 'attested_by', 'event_id', 'index'],
+    append(sec, downloads('inventories-' + d.party.id, ['party', 'year', 'boundary_type', 'total_tco2e', 'framework', 'level', 'gwp', 'current', 'retracted', 'provenance', 'attested_by', 'event_id', 'index'],
       () => d.inventories.map((r) => {
         const pv = CL.provenance([r.event.event_id], d.attestations);
-        return { party: d.party.id, year: r.year, total_tco2e: r.total_tco2e, framework: r.framework, level: r.level, gwp: r.gwp,
+        return { party: d.party.id, year: r.year, boundary_type: boundaryOf(r), total_tco2e: r.total_tco2e, framework: r.framework, level: r.level, gwp: r.gwp,
           current: r.current, retracted: !!r.retracted, provenance: pv.attested ? 'attested' : 'self-reported',
           attested_by: pv.by.map((a) => a.verifier).join(' '), event_id: r.event.event_id, index: r.event.index };
       })));

@@ -128,9 +128,19 @@
       h('a', { href: eventHref(id, true), class: 'verify', 'data-verify': id, 'aria-label': t('link.verifyLabel', { what: what }) }, t('link.verify')),
       ' ', wit.proofMark(ref, what));
   }
+  // docLink links a document reference ({url, sha256?, title?, quote?}, SPEC §6.0):
+  // its title and the quoted passage as the link's title, and next to it whether the
+  // document's bytes are pinned by a SHA-256 ("not pinned" when not: the reference
+  // names a document, it does not prove its bytes).
   function docLink(doc, label) {
     if (!doc || !doc.url) return null;
-    return h('a', { href: doc.url, rel: 'noopener noreferrer', class: 'ext', title: doc.title || doc.url }, label || t('link.source'));
+    const tip = (doc.title || doc.url) + (doc.quote ? '\n\u201c' + doc.quote + '\u201d' : '');
+    return h('span', { class: 'doc' },
+      h('a', { href: doc.url, rel: 'noopener noreferrer', class: 'ext', title: tip }, label || t('link.source')), ' ', pinMark(doc));
+  }
+  function pinMark(doc) {
+    if (doc.sha256) return h('span', { class: 'pin pinned', 'data-pin': 'sha256', title: 'SHA-256 ' + doc.sha256 }, t('src.pinned', { h: doc.sha256.slice(0, 12) + '\u2026' }));
+    return h('span', { class: 'pin', 'data-pin': 'none', title: t('src.notPinnedTitle') }, t('src.notPinned'));
   }
   function partyLink(id) {
     const p = store.byID.get(id);
@@ -160,6 +170,41 @@
     return h('span', { class: 'flag ' + country.toLowerCase(), title: t('country.' + country) },
       h('span', { 'aria-hidden': 'true' }, t('country.short.' + country)),
       h('span', { class: 'visually-hidden' }, t('country.' + country)));
+  }
+
+  // ---- boundaries ----
+
+  // boundaryOf is a target's or inventory's boundary_type as it counts (SPEC §6.6:
+  // absent means community).
+  const boundaryOf = (x) => (x && x.boundary_type) || 'community';
+  // boundaryTag labels a figure of another boundary than the community's ("municipal
+  // operations"); community-wide figures, the default, carry no label.
+  function boundaryTag(bt) {
+    if (!bt || bt === 'community') return null;
+    return h('span', { class: 'tag boundary', 'data-boundary': bt }, CL.has('boundary.' + bt) ? t('boundary.' + bt) : bt);
+  }
+  // progressBoundary is the boundary of a progress row's target, when the row says it
+  // (the list's progress rows name it only in a reason's parameters).
+  const progressBoundary = (pr) => (pr && (pr.boundary_type || (pr.reason_params && pr.reason_params.boundary))) || '';
+
+  // ---- standing with the Declaration ----
+
+  // GROUPS are the Declaration groups of projections.DeclarationGroups, in order.
+  const GROUPS = ['signatory_2015', 'endorser_2016', 'participant', 'not_endorser'];
+  // declReason says in the reader's language why a jurisdiction is in its group
+  // (projections.Declaration; the API's reason is the English sentence).
+  function declReason(d) {
+    if (!d || !d.group) return '';
+    const summits = (ss) => CL.list((ss || []).map((x) => (CL.has('summitFull.' + x) ? t('summitFull.' + x) : x)));
+    if (d.group === 'participant') return t('decl.reason.participant', { summits: summits(d.participated) });
+    if (d.group === 'not_endorser') return t('decl.reason.not_endorser');
+    const also = (d.participated || []).length ? CL.sep() + t('decl.alsoTookPart', { summits: summits(d.participated) }) : '';
+    return t('decl.reason.' + d.group, { summits: summits(d.endorsed) }) + also;
+  }
+  // declBadge is a jurisdiction's group as a badge, its reason as the title.
+  function declBadge(d) {
+    if (!d || !d.group) return null;
+    return h('span', { class: 'badge decl g-' + d.group, 'data-group': d.group, title: declReason(d) }, t('group.' + d.group));
   }
 
   // ---- the four commitments ----
@@ -365,7 +410,7 @@
     h: h, s: s, append: append, clear: clear, tableRoles: tableRoles, main: main, section: section,
     api: api, store: store, view: view, wit: wit,
     eventHref: eventHref, eventLink: eventLink, verifyLink: verifyLink, docLink: docLink, partyLink: partyLink,
-    statusBadge: statusBadge, mark: mark, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
+    statusBadge: statusBadge, mark: mark, boundaryOf: boundaryOf, boundaryTag: boundaryTag, progressBoundary: progressBoundary, GROUPS: GROUPS, declReason: declReason, declBadge: declBadge, flag: flag, windowVars: windowVars, commitmentMarks: commitmentMarks,
     provenance: provenance, provMark: provMark, attestationText: attestationText, progressInventories: progressInventories,
     liveAttestations: liveAttestations, mainTarget: mainTarget, overdue: overdue, nowYear: nowYear, targetTitle: targetTitle,
     download: download, toCSV: toCSV, downloads: downloads
