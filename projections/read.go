@@ -574,6 +574,7 @@ func readListDetails(r pebble.Reader, it *PartyListItem) error {
 		Level      string         `json:"level"`
 		TotalTCO2e events.Decimal `json:"total_tco2e"`
 		Current    bool           `json:"current"`
+		Boundary   string         `json:"boundary_type"`
 	}
 	return errors.Join(
 		scan(r, prefixOf(pfxProgress, it.ID), func(_, v []byte) error {
@@ -582,7 +583,7 @@ func readListDetails(r pebble.Reader, it *PartyListItem) error {
 		}),
 		scanRows(r, prefixOf(pfxInventory, it.ID), func(_ []byte, h *invHead) {
 			if h.Current {
-				it.Series = append(it.Series, InventoryRef{Year: h.Year, TotalTCO2e: h.TotalTCO2e, GWP: h.GWP, Level: h.Level, Ref: h.Event.Ref()})
+				it.Series = append(it.Series, InventoryRef{Year: h.Year, TotalTCO2e: h.TotalTCO2e, GWP: h.GWP, Level: h.Level, BoundaryType: h.Boundary, Ref: h.Event.Ref()})
 			}
 		}),
 		scanRows(r, prefixOf(pfxEndorsement, it.ID), func(_ []byte, e *EndorsementRow) {

@@ -317,6 +317,9 @@ type InventoryRef struct {
 	TotalTCO2e events.Decimal `json:"total_tco2e"`
 	GWP        string         `json:"gwp"`
 	Level      string         `json:"level"`
+	// BoundaryType is set (read time only) in list series for a boundary other than
+	// community-wide, so that a reader never draws two boundaries as one series.
+	BoundaryType string `json:"boundary_type,omitempty"`
 	Ref
 }
 

@@ -711,10 +711,9 @@ func TestNetworkEvidence(t *testing.T) {
 	if n := js[int](t, ctx, `[...document.querySelectorAll('table.juris tbody tr')].filter(r => r.querySelector('td[data-label="Targets"] .mark.yes') && !r.querySelector('td[data-label="Targets"] a[href^="#/e/"]')).length`); n != 0 {
 		t.Errorf("%d rows with targets whose figure links to no event", n)
 	}
-	// Phoenix is drawn with its government-operations inventories, and Boston, New York
-	// and Washington with one such point each: the series of /v1/parties carry no
-	// boundary_type yet, so the comparison cannot leave them out (communitySeries).
-	if got := js[string](t, ctx, `[...document.querySelectorAll('svg.compare .cmp-series')].map(g => g.dataset.party).sort().join(' ')`); got != "cn-bj cn-suzhou cnwuh us-ca us-ct us-dc us-saint-paul-mn usatl usbos uschi ushou uslax usnyc usoak uspdx usphx ussea ussfo" {
+	// Only community-wide inventories are compared: Phoenix, which reports government
+	// operations alone, is not drawn (the series of /v1/parties carry boundary_type).
+	if got := js[string](t, ctx, `[...document.querySelectorAll('svg.compare .cmp-series')].map(g => g.dataset.party).sort().join(' ')`); got != "cn-bj cn-suzhou cnwuh us-ca us-ct us-dc us-saint-paul-mn usatl usbos uschi ushou uslax usnyc usoak uspdx ussea ussfo" {
 		t.Errorf("the comparison's series: %q", got)
 	}
 	if n := js[int](t, ctx, `[...document.querySelectorAll('svg.compare a.cmp-point')].filter(a => !/^#\/e\/[0-9A-Z]{26}$/.test(a.getAttribute('href'))).length`); n != 0 {
