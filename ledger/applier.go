@@ -131,6 +131,7 @@ func (n *Node) runApplier(ctx context.Context) {
 		followErr <- n.log.Follow(ctx, n.Applied()+1, func(seq uint64, entry []byte) error {
 			select {
 			case in <- streamed{seq, entry}:
+				n.queued.Add(1)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -226,7 +227,7 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 func (n *Node) stopApplier(err error) {
 	n.lg.Error("applier stopped", "err", err)
 	n.mu.Lock()
-	n.applyErr = err
+	n.applyErr, n.applyErrSince = err, n.cfg.Now()
 	close(n.changed)
 	n.changed = make(chan struct{})
 	n.mu.Unlock()
@@ -333,6 +334,7 @@ func (n *Node) integrate(g parsedGroup) error {
 		return fmt.Errorf("commit group at %d: %w", applied, err)
 	}
 	committed = true
+	n.queued.Add(-int64(len(ps)))
 	n.tree.Committed()
 	// The new size becomes visible together with its signed checkpoint, never
 	// before: a receipt pairs an inclusion proof with the checkpoint of that size.
@@ -378,7 +380,7 @@ func (n *Node) publishCheckpoint(size uint64) error {
 		return fmt.Errorf("sign checkpoint %d: %w", size, err)
 	}
 	n.mu.Lock()
-	n.applied, n.checkpoint = size, cp
+	n.applied, n.checkpoint, n.checkpointTime = size, cp, n.cfg.Now()
 	close(n.changed)
 	n.changed = make(chan struct{})
 	n.mu.Unlock()

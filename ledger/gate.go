@@ -47,6 +47,8 @@ const (
 // in the log but not integrated in time; ErrUnavailable (wrapped) when nothing could be
 // appended. Safe for concurrent use; writes to one chain are serialised.
 func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, recorded bool, err error) {
+	n.inGate.Add(1)
+	defer n.inGate.Add(-1)
 	if len(submission) > 2*events.MaxEntrySize {
 		return nil, false, &TooLargeError{Size: len(submission), Limit: events.MaxEntrySize}
 	}
@@ -171,6 +173,7 @@ func (n *Node) appendEntry(ctx context.Context, party, id string, stored []byte,
 		if !errors.Is(err, natslog.ErrUnavailable) {
 			return app, err
 		}
+		n.publishErrors.Add(1)
 		select {
 		case <-ctx.Done():
 			return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -45,6 +46,9 @@ type Config struct {
 	MaxGroup int
 	// CacheSize is Pebble's block cache in bytes; default 64 MiB.
 	CacheSize int64
+	// MaxReadyLag is how long the oldest entry of the stream not yet integrated may
+	// wait before the node reports itself not ready (see Ready); default 10s.
+	MaxReadyLag time.Duration
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -55,8 +59,8 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("DataDir is required"))
 	}
-	if c.IntegrationTimeout < 0 || c.ClockSkew < 0 || c.MaxGroup < 0 || c.CacheSize < 0 {
-		errs = append(errs, errors.New("IntegrationTimeout, ClockSkew, MaxGroup and CacheSize must not be negative"))
+	if c.IntegrationTimeout < 0 || c.ClockSkew < 0 || c.MaxGroup < 0 || c.CacheSize < 0 || c.MaxReadyLag < 0 {
+		errs = append(errs, errors.New("IntegrationTimeout, ClockSkew, MaxGroup, CacheSize and MaxReadyLag must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -91,6 +95,9 @@ func (c *Config) setDefaults() {
 	if c.CacheSize == 0 {
 		c.CacheSize = 64 << 20
 	}
+	if c.MaxReadyLag == 0 {
+		c.MaxReadyLag = 10 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -109,7 +116,8 @@ type Node struct {
 	// chains serialises writes per chain (one write in flight per chain).
 	chains [256]sync.Mutex
 
-	// mu guards reg, subjectSeq, applied, checkpoint, changed and applyErr.
+	// mu guards reg, subjectSeq, applied, checkpoint, checkpointTime, changed,
+	// applyErr and applyErrSince.
 	mu  sync.RWMutex
 	reg *events.Registry
 	// subjectSeq is, per party, the stream sequence of the last valid entry of its
@@ -118,7 +126,21 @@ type Node struct {
 	applied    uint64 // entries integrated (= tree size = last applied stream seq)
 	checkpoint []byte // latest signed checkpoint, over applied entries
 	changed    chan struct{}
-	applyErr   error // set when the applier stopped on an error
+	applyErr   error // set while the applier is stopped on an error
+	// checkpointTime is when checkpoint was signed; applyErrSince when applyErr was set.
+	checkpointTime, applyErrSince time.Time
+
+	// Counters for Stats.
+	inGate          atomic.Int64  // submissions in the gate now
+	queued          atomic.Int64  // entries read from the stream, not yet integrated
+	publishErrors   atomic.Uint64 // failed append attempts
+	applierRestarts atomic.Uint64 // applier restarts after an error
+
+	// probeMu guards probe and probeStart: the readiness check's Pebble write in
+	// flight (nil when none).
+	probeMu    sync.Mutex
+	probe      chan error
+	probeStart time.Time
 
 	keyDir sync.Map // key id → ed25519.PublicKey, self-certifying cache for PreVerify
 

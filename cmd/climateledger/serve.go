@@ -148,6 +148,7 @@ type app struct {
 	witnesses *witnessing // nil when the node has no witnesses
 	stops     []func()
 	mux       *http.ServeMux
+	ops       *ops
 }
 
 func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error) {
@@ -190,7 +191,8 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	}
 	h.Routes(a.mux)
 	web.Routes(a.mux) // the dashboard: GET / and /assets/…
-	stopNATS, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
+	a.ops = startOps(a.mux, node, a.witnesses, lg)
+	stopNATS, err := httpapi.ServeNATSObserved(node.Log().Conn(), node, 30*time.Second, a.ops.metrics)
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("nats responders: %w", err)
@@ -199,7 +201,7 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	return a, nil
 }
 
-func (a *app) handler() http.Handler { return a.mux }
+func (a *app) handler() http.Handler { return a.ops.handler(a.mux) }
 
 func (a *app) close() {
 	for _, stop := range a.stops {

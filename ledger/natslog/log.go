@@ -23,6 +23,7 @@ type Log struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
+	fault  fault         // set while the embedded store is being repaired
 
 	closeOnce sync.Once
 	closeErr  error // set once by Close
