@@ -180,6 +180,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.keys, err = LoadOrCreateKeys(filepath.Join(cfg.DataDir, "keys"), cfg.Origin, last == 0); err != nil {
 		return nil, err
 	}
+	// Nothing is signed before the log key is known to be the genesis's.
+	if last == 0 && n.keys.Registrar == nil {
+		return nil, fmt.Errorf("the log is empty and %s is missing: the genesis of a new log is signed by the registrar key; start the first node of a log with it (other nodes and restarts do not need it)", filepath.Join(cfg.DataDir, "keys", RegistrarKeyFile))
+	}
+	if last > 0 {
+		if err := n.checkStreamGenesis(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -237,6 +246,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 
 // writeGenesis appends the network genesis, signed by the registrar key.
 func (n *Node) writeGenesis(ctx context.Context) error {
+	if n.keys.Registrar == nil {
+		return fmt.Errorf("write the genesis: keys/%s is missing", RegistrarKeyFile)
+	}
 	body := &events.GenesisBody{Origin: n.cfg.Origin, Name: "climateledger network",
 		RegistrarKeys: []events.PublicKeyRef{n.keys.Registrar.Ref()}, LogKey: n.keys.LogVerifierKey}
 	d := &events.Draft{Party: events.NetworkParty, Seq: 1, Type: events.TypeGenesis, Time: n.cfg.Now().UTC().Truncate(time.Second), Body: body}
@@ -252,19 +264,59 @@ func (n *Node) writeGenesis(ctx context.Context) error {
 	return nil
 }
 
-// checkGenesis refuses to run with a log key that the genesis does not name.
+// checkStreamGenesis reads the genesis entry from the stream itself (whatever the
+// state of Pebble) and refuses to run with a log key or origin it does not name.
+func (n *Node) checkStreamGenesis(ctx context.Context) error {
+	raw, err := n.log.Entry(ctx, 1)
+	if err != nil {
+		return fmt.Errorf("read the genesis entry: %w", err)
+	}
+	e, err := events.ParseEntry(raw)
+	if err != nil {
+		return fmt.Errorf("%w: the log's first entry does not parse: %v", ErrCorrupt, err)
+	}
+	g, ok := e.Body.(*events.GenesisBody)
+	if !ok {
+		return fmt.Errorf("%w: the log's first entry is a %s, not a %s", ErrCorrupt, e.Payload.Type, events.TypeGenesis)
+	}
+	return n.matchGenesis(g)
+}
+
+// checkGenesis refuses to run with a log key that the registry's genesis does not
+// name (checkStreamGenesis has checked the stream's at Open).
 func (n *Node) checkGenesis() error {
 	g := n.reg.Genesis()
 	if g == nil {
-		return nil // the applier has not reached it yet; it is checked on catch-up
+		return nil // the applier has not reached it yet
 	}
+	return n.matchGenesis(g)
+}
+
+// matchGenesis compares the node's log key and origin with the genesis's.
+func (n *Node) matchGenesis(g *events.GenesisBody) error {
+	keys := filepath.Join(n.cfg.DataDir, "keys")
 	if g.LogKey != n.keys.LogVerifierKey {
-		return fmt.Errorf("keys/%s is %q but the log's genesis names %q: this data directory belongs to another log", LogPubFile, n.keys.LogVerifierKey, g.LogKey)
+		return &KeyMismatchError{Dir: keys, Have: n.keys.LogVerifierKey, Genesis: g.LogKey}
 	}
 	if g.Origin != n.cfg.Origin {
-		return fmt.Errorf("origin %q does not match the genesis origin %q", n.cfg.Origin, g.Origin)
+		return fmt.Errorf("origin %q does not match the genesis origin %q: start the node with --origin %q", n.cfg.Origin, g.Origin, g.Origin)
 	}
 	return nil
+}
+
+// KeyMismatchError is returned by Open when the node's log key is not the one the
+// log's genesis names: the node was given the keys of another log (or pointed at
+// another log's stream). The node signs nothing.
+type KeyMismatchError struct {
+	Dir     string // the keys directory
+	Have    string // the verifier key in Dir/log.pub
+	Genesis string // the verifier key the genesis names
+}
+
+func (e *KeyMismatchError) Error() string {
+	return fmt.Sprintf("%s/%s is %q but this log's genesis names %q: the keys belong to another log. "+
+		"Copy this log's %s and %s into %s (from a node of this log), or point the node at the log these keys belong to",
+		e.Dir, LogPubFile, e.Have, e.Genesis, LogKeyFile, LogPubFile, e.Dir)
 }
 
 // restoreRegistry replays entries 1..applied into the registry (the tree and the
