@@ -95,6 +95,10 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 			}
 			return nil, false, finding
 		}
+		if cause := n.storeFault(); cause != "" {
+			// This node could not integrate the entry: refuse before appending.
+			return nil, false, fmt.Errorf("%w: %s", ErrUnavailable, cause)
+		}
 		app, err = n.appendEntry(ctx, p.Party, p.ID, stored, expect)
 		var ce *natslog.ConflictError
 		if errors.As(err, &ce) && attempt == 0 {

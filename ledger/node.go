@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/internal/pebblefs"
 	"github.com/climateledger/climateledger/ledger/internal/pebbleslog"
 	"github.com/climateledger/climateledger/ledger/merkle"
 	"github.com/climateledger/climateledger/ledger/natslog"
@@ -51,6 +53,9 @@ type Config struct {
 	MaxReadyLag time.Duration
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
+	// PebbleFS is the filesystem under Pebble; default vfs.Default. Tests use it to
+	// fill the disk.
+	PebbleFS vfs.FS
 }
 
 // Validate reports every problem with the configuration at once.
@@ -101,6 +106,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if c.PebbleFS == nil {
+		c.PebbleFS = vfs.Default
+	}
 }
 
 // Node is one climateledger node: the log, its Pebble, the applier and the gate.
@@ -150,6 +158,10 @@ type Node struct {
 	witnessed     []byte
 	witnessedSize uint64
 
+	// pfs is the filesystem under db; fatalMsg is set once Pebble failed for good.
+	pfs      *pebblefs.FS
+	fatalMsg atomic.Pointer[string]
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -193,10 +205,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	cache := pebble.NewCache(cfg.CacheSize)
-	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
-		FormatMajorVersion: pebble.FormatNewest,
-		Cache:              cache,
-		Logger:             pebbleslog.Logger{L: cfg.Logger},
+	n.pfs = n.pebbleFS(cfg.PebbleFS)
+	err = guard(func() (err error) {
+		n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "pebble"), &pebble.Options{
+			FS:                 n.pfs,
+			FormatMajorVersion: pebble.FormatNewest,
+			Cache:              cache,
+			Logger:             pebbleslog.Logger{L: cfg.Logger, OnFatal: n.pebbleFatal},
+		})
+		return err
 	})
 	cache.Unref() // the DB holds its own reference
 	if err != nil {
@@ -322,22 +339,52 @@ func (e *KeyMismatchError) Error() string {
 // restoreRegistry replays entries 1..applied into the registry (the tree and the
 // projections for them are already in Pebble).
 func (n *Node) restoreRegistry(ctx context.Context) error {
-	if n.applied == 0 {
-		return nil
+	reg, heads, err := n.replayRegistry(ctx, n.applied)
+	if err != nil {
+		return err
+	}
+	n.reg, n.subjectSeq = reg, heads
+	return nil
+}
+
+// resyncRegistry rebuilds the registry and the chain expectations from the log up to
+// the applied position, after an integration failed part-way through a group, and
+// swaps them in.
+func (n *Node) resyncRegistry(ctx context.Context) error {
+	applied := n.Applied()
+	reg, heads, err := n.replayRegistry(ctx, applied)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.applied != applied {
+		return fmt.Errorf("%w: the applied position moved from %d to %d during a resync", ErrCorrupt, applied, n.applied)
+	}
+	n.reg, n.subjectSeq = reg, heads
+	return nil
+}
+
+// replayRegistry replays entries 1..applied of the log into a new registry and
+// returns it with each chain's last stream sequence.
+func (n *Node) replayRegistry(ctx context.Context, applied uint64) (*events.Registry, map[string]uint64, error) {
+	reg, heads := events.NewRegistry(), map[string]uint64{}
+	if applied == 0 {
+		return reg, heads, nil
 	}
 	start := time.Now()
 	var pending [][]byte
 	flush := func() {
 		for _, p := range n.parseGroup(pending) {
 			if p.entry == nil {
-				n.reg.Skip()
-			} else if n.reg.Apply(p.entry) == nil {
-				n.subjectSeq[p.entry.Payload.Party] = n.reg.Applied()
+				reg.Skip()
+			} else if reg.Apply(p.entry) == nil {
+				heads[p.entry.Payload.Party] = reg.Applied()
 			}
 		}
 		pending = pending[:0]
 	}
-	err := n.log.ReadRange(ctx, 1, n.applied, func(seq uint64, entry []byte) error {
+	err := n.log.ReadRange(ctx, 1, applied, func(seq uint64, entry []byte) error {
 		pending = append(pending, entry)
 		if len(pending) == 1024 {
 			flush()
@@ -345,22 +392,29 @@ func (n *Node) restoreRegistry(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("restore registry: %w", err)
+		return nil, nil, fmt.Errorf("restore registry: %w", err)
 	}
 	flush()
-	if n.reg.Applied() != n.applied {
-		return fmt.Errorf("%w: restored %d entries, pebble says %d", ErrCorrupt, n.reg.Applied(), n.applied)
+	if reg.Applied() != applied {
+		return nil, nil, fmt.Errorf("%w: restored %d entries, pebble says %d", ErrCorrupt, reg.Applied(), applied)
 	}
-	n.lg.Info("registry restored", "entries", n.applied, "took", time.Since(start).String())
-	return nil
+	n.lg.Info("registry restored", "entries", applied, "took", time.Since(start).String())
+	return reg, heads, nil
 }
 
 // Close stops the applier and closes Pebble and the log. In-flight submissions fail
-// with ErrClosed or ErrUnavailable.
+// with ErrClosed or ErrUnavailable. Writes waiting for disk space are abandoned (what
+// they would have written is rebuilt from the log at the next start).
 func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
-		<-n.done
+		select {
+		case <-n.done:
+		case <-time.After(time.Second):
+			// The applier waits for disk space: let its write fail.
+			n.pfs.Abort()
+			<-n.done
+		}
 	}
 	return n.closeStores()
 }
@@ -368,8 +422,19 @@ func (n *Node) Close() error {
 func (n *Node) closeStores() error {
 	var errs []error
 	if n.db != nil {
-		errs = append(errs, n.db.Close())
+		db := n.db
 		n.db = nil
+		if n.fatalMsg.Load() != nil {
+			// A failed Pebble may not close; its WAL holds nothing acknowledged that
+			// the log does not.
+			n.lg.Warn("pebble failed earlier: closing it without waiting")
+			go func() {
+				defer func() { recover() }()
+				db.Close()
+			}()
+		} else if err := guard(db.Close); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if n.log != nil {
 		errs = append(errs, n.log.Close())
@@ -396,6 +461,9 @@ func (n *Node) WaitApplied(ctx context.Context, size uint64) error {
 		}
 		if aerr != nil {
 			return fmt.Errorf("%w: applier stopped: %v", ErrUnavailable, aerr)
+		}
+		if cause := n.storeFault(); cause != "" {
+			return fmt.Errorf("%w: %s", ErrUnavailable, cause)
 		}
 		select {
 		case <-ctx.Done():

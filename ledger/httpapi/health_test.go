@@ -357,4 +357,14 @@ func TestReadyzNamesTheFailedCheck(t *testing.T) {
 	if got := value(t, s.metrics, "climateledger_applier_running"); got != 0 {
 		t.Fatalf("applier_running = %v while stopped, want 0", got)
 	}
+	// Once the failure clears, the node recovers by itself.
+	proj.fail.Store(false)
+	waitFor(t, "GET /readyz to answer 200", func() bool {
+		status, _, _ := get(t, s.url+"/readyz")
+		return status == 200
+	})
+	if node.Applied() != 2 || value(t, s.metrics, "climateledger_applier_running") != 1 || value(t, s.metrics, "climateledger_applier_restarts_total") < 1 {
+		t.Fatalf("after the recovery: applied %d, running %v, restarts %v; want 2, 1, at least 1", node.Applied(),
+			value(t, s.metrics, "climateledger_applier_running"), value(t, s.metrics, "climateledger_applier_restarts_total"))
+	}
 }

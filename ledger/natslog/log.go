@@ -24,6 +24,11 @@ type Log struct {
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
 	fault  fault         // set while the embedded store is being repaired
+	// restarts tells replays that the repair restarted JetStream.
+	restarts restarts
+
+	stopRepair func()        // ends repairLoop (embedded mode)
+	repairDone chan struct{} // closed when repairLoop has returned
 
 	closeOnce sync.Once
 	closeErr  error // set once by Close
@@ -76,6 +81,8 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 				e.shutdown()
 			}
 		}()
+		note := l.noteStoreFailure
+		e.log.onStoreFailure.Store(&note)
 		opts = append(opts, nats.InProcessServer(e.srv))
 		if e.password != "" {
 			opts = append(opts, nats.UserInfo(User, e.password))
@@ -110,6 +117,16 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, err
 	}
 	l.stream = st
+	if l.emb != nil {
+		l.fault.kick = make(chan struct{}, 1)
+		rctx, cancel := context.WithCancel(context.Background())
+		l.stopRepair = cancel
+		l.repairDone = make(chan struct{})
+		go func() {
+			defer close(l.repairDone)
+			l.repairLoop(rctx)
+		}()
+	}
 	l.logger.Info("log open", "stream", StreamName, "embedded", l.emb != nil,
 		"url", nc.ConnectedUrlRedacted(), "store_dir", storeDirAttr(cfg))
 	return l, nil
@@ -153,6 +170,10 @@ func clientAuthOptions(cfg Config) ([]nats.Option, error) {
 // concurrently; every call returns the first call's result.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
+		if l.stopRepair != nil {
+			l.stopRepair()
+			<-l.repairDone
+		}
 		var errs []error
 		switch err := l.nc.Drain(); {
 		case err == nil, errors.Is(err, nats.ErrConnectionClosed):

@@ -139,7 +139,29 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, entry
 
 // replay delivers sequences from..end (end 0: forever) to fn through an ordered
 // consumer, checking that sequences arrive consecutively.
-func (l *Log) replay(ctx context.Context, from, end uint64, fn func(seq uint64, entry []byte) error) error {
+func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint64, entry []byte) error) error {
+	// A repair of the embedded store restarts JetStream and with it every consumer:
+	// end the replay at once (the caller replays again from where it stopped)
+	// rather than wait for the consumer to notice its missing heartbeats.
+	restarted := l.restarts.current()
+	ctx, stopReplay := context.WithCancel(parent)
+	defer stopReplay()
+	go func() {
+		select {
+		case <-restarted:
+			stopReplay()
+		case <-ctx.Done():
+		}
+	}()
+	ctxOr := func(ctx context.Context, err error) error {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("natslog: replay: the store was restarted after a repair: %w", ErrUnavailable)
+		}
+		return err
+	}
 	cctx, cancel := l.reqCtx(ctx)
 	cons, err := l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
@@ -165,10 +187,7 @@ func (l *Log) replay(ctx context.Context, from, end uint64, fn func(seq uint64, 
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("natslog: replay at %d: %w", next, unavailable(err))
+			return ctxOr(ctx, fmt.Errorf("natslog: replay at %d: %w", next, unavailable(err)))
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
