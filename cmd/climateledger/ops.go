@@ -1,8 +1,10 @@
 package main
 
 import (
+	"flag"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/httpapi"
@@ -32,4 +34,21 @@ func startOps(mux *http.ServeMux, node *ledger.Node, ws *witnessing, lg *slog.Lo
 // handler wraps mux with the request log and the request metrics.
 func (o *ops) handler(mux *http.ServeMux) http.Handler {
 	return httpapi.Observe(mux, o.lg, o.metrics)
+}
+
+// opsFlags are serve's operational flags: timeouts and the readiness bound.
+type opsFlags struct {
+	natsTimeout        time.Duration
+	integrationTimeout time.Duration
+	readyMaxLag        time.Duration
+}
+
+func (o *opsFlags) define(fs *flag.FlagSet) {
+	fs.DurationVar(&o.natsTimeout, "nats-timeout", 5*time.Second, "bound on each NATS/JetStream request (a publish, a read)")
+	fs.DurationVar(&o.integrationTimeout, "integration-timeout", 5*time.Second, "how long a submission waits for its receipt before answering 503 integration_pending")
+	fs.DurationVar(&o.readyMaxLag, "ready-max-lag", 10*time.Second, "GET /readyz fails when the oldest entry not yet integrated has waited longer")
+}
+
+func (o *opsFlags) apply(c *serveConfig) {
+	c.nats.RequestTimeout = o.natsTimeout
 }

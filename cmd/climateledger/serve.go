@@ -30,12 +30,14 @@ type serveConfig struct {
 	witnesses              []httpapi.WitnessEndpoint
 	witnessQuorum          int
 	witnessTimeout         time.Duration
+	ops                    opsFlags
 }
 
 func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs := newFlags(e, "serve", "[--data DIR] [--http ADDR] [--nats URL] [--demo] [--witness URL=VKEY …] [--witness-quorum K]")
 	c := &serveConfig{}
 	var witnesses stringList
+	c.ops.define(fs)
 	fs.StringVar(&c.data, "data", "./data", "data directory: keys/, nats/ (embedded JetStream), pebble/")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.origin, "origin", ledger.DefaultOrigin, "log origin (checkpoint key name); fixed at genesis")
@@ -49,13 +51,14 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.nats.TLSCert, "nats-cert", "", "client certificate for NATS TLS")
 	fs.StringVar(&c.nats.TLSKey, "nats-key", "", "client key for NATS TLS")
 	fs.StringVar(&c.nats.ListenAddr, "nats-listen", "", "let other processes reach the embedded NATS at ADDR (loopback unless a host is given; password in DATA/keys/nats.password)")
-	fs.IntVar(&c.nats.Replicas, "replicas", 1, "stream replicas (3 in a cluster)")
+	fs.IntVar(&c.nats.Replicas, "replicas", 0, "stream replicas when the node creates the stream, and the fewest it accepts (default: min(3, servers in the cluster), warning on 1 in a cluster)")
 	fs.Var(&witnesses, "witness", "a witness to ask for cosignatures: URL=VKEY (the witness's verifier key or a file holding it); repeatable")
 	fs.IntVar(&c.witnessQuorum, "witness-quorum", 0, "cosignatures a checkpoint needs to be served as witnessed (default: every --witness)")
 	fs.DurationVar(&c.witnessTimeout, "witness-timeout", 5*time.Second, "bound on one request to one witness")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
+	c.ops.apply(c)
 	for _, w := range witnesses {
 		wf, err := parseWitnessFlag(w)
 		if err != nil {
@@ -160,7 +163,8 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	if err != nil {
 		return nil, err
 	}
-	node, err := ledger.Open(ctx, ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors()})
+	node, err := ledger.Open(ctx, ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors(),
+		IntegrationTimeout: c.ops.integrationTimeout, MaxReadyLag: c.ops.readyMaxLag})
 	if err != nil {
 		return nil, err
 	}

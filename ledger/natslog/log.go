@@ -112,7 +112,11 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	l.js = js
 	octx, cancel := l.reqCtx(ctx)
 	defer cancel()
-	st, err := ensureStream(octx, js, cfg)
+	servers := 1
+	if l.emb == nil {
+		servers = clusterServers(nc)
+	}
+	st, err := ensureStream(octx, js, cfg, servers)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +132,11 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		}()
 	}
 	l.logger.Info("log open", "stream", StreamName, "embedded", l.emb != nil,
-		"url", nc.ConnectedUrlRedacted(), "store_dir", storeDirAttr(cfg))
+		"url", nc.ConnectedUrlRedacted(), "store_dir", storeDirAttr(cfg), "servers", servers)
+	if l.emb == nil {
+		// A client cannot read the servers' fsync setting.
+		l.logger.Info("durability depends on the servers: run each with sync_interval: always (docs/OPERATIONS.md)")
+	}
 	return l, nil
 }
 
