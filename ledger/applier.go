@@ -399,6 +399,10 @@ func (n *Node) integrate(g parsedGroup) error {
 			n.reg.Skip()
 		} else if a.Finding = n.reg.Apply(p.entry); a.Finding == nil {
 			n.subjectSeq[p.entry.Payload.Party] = index + 1
+			if err := n.recordRegistry(b, p.entry.Payload.Party, index+1); err != nil {
+				n.mu.Unlock()
+				return err
+			}
 		}
 		if err := n.record(b, a); err != nil {
 			n.mu.Unlock()

@@ -233,7 +233,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	if err := n.restoreRegistry(ctx); err != nil {
+	if err := n.openRegistry(ctx); err != nil {
 		return nil, err
 	}
 	if err := n.checkGenesis(); err != nil {
@@ -347,12 +347,12 @@ func (n *Node) restoreRegistry(ctx context.Context) error {
 	return nil
 }
 
-// resyncRegistry rebuilds the registry and the chain expectations from the log up to
-// the applied position, after an integration failed part-way through a group, and
+// resyncRegistry reloads the registry and the chain expectations of the applied
+// position from Pebble, after an integration failed part-way through a group, and
 // swaps them in.
 func (n *Node) resyncRegistry(ctx context.Context) error {
 	applied := n.Applied()
-	reg, heads, err := n.replayRegistry(ctx, applied)
+	reg, heads, err := loadRegistry(n.db, applied)
 	if err != nil {
 		return err
 	}
