@@ -167,21 +167,30 @@ func (n *Node) catchUpAndCheck(ctx context.Context, e *events.Entry) (uint64, He
 	return subjSeq, head, f, nil
 }
 
-// appendEntry publishes with the chain expectation, retrying a bounded number of times
-// when the outcome is unknown (the msg id makes the retry idempotent).
+// appendEntry publishes with the chain expectation, retrying while the log is
+// unavailable (a stream leader election, a reconnection) for up to the integration
+// timeout. Each attempt is bounded by the NATS request timeout, so an attempt sent to
+// a leader that died is abandoned and sent again to its successor instead of waiting
+// out a long timeout; the msg id makes every retry idempotent.
 func (n *Node) appendEntry(ctx context.Context, party, id string, stored []byte, expect uint64) (natslog.Appended, error) {
+	deadline := time.Now().Add(n.cfg.IntegrationTimeout)
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; ; attempt++ {
 		var app natslog.Appended
-		app, err = n.log.Append(ctx, party, id, stored, expect)
+		actx, cancel := context.WithTimeout(ctx, n.cfg.NATS.RequestTimeout)
+		app, err = n.log.Append(actx, party, id, stored, expect)
+		cancel()
 		if !errors.Is(err, natslog.ErrUnavailable) {
 			return app, err
 		}
 		n.publishErrors.Add(1)
+		wait := min(time.Duration(attempt+1)*50*time.Millisecond, 500*time.Millisecond)
+		if n.log.Fault() != "" || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			break
+		}
 		select {
 		case <-ctx.Done():
-			return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 	// Wrapping with %w keeps natslog.ErrOutcomeUnknown visible: then the entry may be

@@ -85,6 +85,9 @@ func (c *Config) setDefaults() {
 	if c.NATS.Logger == nil {
 		c.NATS.Logger = c.Logger
 	}
+	if c.NATS.RequestTimeout == 0 {
+		c.NATS.RequestTimeout = natslog.DefaultRequestTimeout
+	}
 	if c.IntegrationTimeout == 0 {
 		c.IntegrationTimeout = 5 * time.Second
 	}

@@ -24,8 +24,9 @@ type Log struct {
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
 	fault  fault         // set while the embedded store is being repaired
-	// restarts tells replays that the repair restarted JetStream.
-	restarts restarts
+	// restarts tells replays that the repair restarted JetStream; reconnects that
+	// the connection moved to another server.
+	restarts, reconnects restarts
 
 	stopRepair func()        // ends repairLoop (embedded mode)
 	repairDone chan struct{} // closed when repairLoop has returned
@@ -52,6 +53,9 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	opts := []nats.Option{
 		nats.Name("climateledger"),
 		nats.MaxReconnects(-1),
+		// Another server of a cluster is tried at once; the same one again after
+		// 250 ms (nats.go's default, 2 s, adds to the write gap of a failover).
+		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(l.closed) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -60,6 +64,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			l.logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			l.reconnects.signal()
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""

@@ -19,6 +19,15 @@ const (
 	readBatchBytes = 16 << 20
 )
 
+// A replay's pull requests expire after replayExpiry and the server sends a heartbeat
+// every replayHeartbeat while idle: a consumer lost with its server (a leader that
+// died) is noticed after two missed heartbeats, 2 s, instead of nats.go's default 10 s,
+// and recreated where the replay stopped.
+const (
+	replayExpiry    = 5 * time.Second
+	replayHeartbeat = time.Second
+)
+
 // Entry returns the exact bytes of the entry at stream sequence seq.
 //
 // It reads with a direct get (served by any replica) and, when that finds nothing,
@@ -143,12 +152,20 @@ func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint6
 	// A repair of the embedded store restarts JetStream and with it every consumer:
 	// end the replay at once (the caller replays again from where it stopped)
 	// rather than wait for the consumer to notice its missing heartbeats.
-	restarted := l.restarts.current()
+	// A Follow also ends when the connection moves to another server: its consumer
+	// may have been on the server that went away, and waiting for the heartbeats to
+	// tell would stall the applier for seconds.
+	restarted, reconnected := l.restarts.current(), (<-chan struct{})(nil)
+	if end == 0 {
+		reconnected = l.reconnects.current()
+	}
 	ctx, stopReplay := context.WithCancel(parent)
 	defer stopReplay()
 	go func() {
 		select {
 		case <-restarted:
+			stopReplay()
+		case <-reconnected:
 			stopReplay()
 		case <-ctx.Done():
 		}
@@ -158,7 +175,7 @@ func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint6
 			return parent.Err()
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("natslog: replay: the store was restarted after a repair: %w", ErrUnavailable)
+			return fmt.Errorf("natslog: replay: the store was restarted, or the connection moved to another server: %w", ErrUnavailable)
 		}
 		return err
 	}
@@ -171,7 +188,8 @@ func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint6
 	if err != nil {
 		return ctxOr(ctx, fmt.Errorf("natslog: replay from %d: %w", from, unavailable(err)))
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, max(readBatchBytes, int(l.cfg.MaxMsgSize)+headerAllowance)))
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, max(readBatchBytes, int(l.cfg.MaxMsgSize)+headerAllowance)),
+		jetstream.PullExpiry(replayExpiry), jetstream.PullHeartbeat(replayHeartbeat))
 	if err != nil {
 		return ctxOr(ctx, fmt.Errorf("natslog: replay from %d: %w", from, unavailable(err)))
 	}
