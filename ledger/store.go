@@ -22,7 +22,7 @@ func guard(fn func() error) error { return pebbleslog.Guard(fn) }
 func (n *Node) pebbleFS(inner vfs.FS) *pebblefs.FS {
 	return pebblefs.New(inner, pebblefs.Config{
 		OnStall: func(err error) {
-			n.lg.Warn("pebble: the disk is full; writes wait for space (the node answers 503 meanwhile)", "cause", err.Error())
+			n.lg.Warn("pebble: the disk is full; writes wait for space (submissions get 503 meanwhile)", "cause", err.Error())
 		},
 		OnResume: func(waited time.Duration) {
 			n.lg.Info("pebble: disk space is back; writes resumed", "waited", waited.Round(time.Millisecond).String())
