@@ -180,8 +180,15 @@ type RegistryLoader struct {
 	err error
 }
 
-// NewRegistryLoader returns a loader of an empty registry.
-func NewRegistryLoader() *RegistryLoader { return &RegistryLoader{r: NewRegistry()} }
+// NewRegistryLoader returns a loader of an empty registry with room for about events
+// event records (0 when unknown): a right guess saves the map's growth.
+func NewRegistryLoader(events int) *RegistryLoader {
+	r := NewRegistry()
+	if events > 0 {
+		r.events = make(map[ulid.ULID]eventRef, events)
+	}
+	return &RegistryLoader{r: r}
+}
 
 // Add decodes one record into the registry. It returns an error wrapping
 // ErrBadRecord for a record that does not decode; the loader then refuses to build.

@@ -56,13 +56,13 @@ func TestRegistryRecordsRoundTrip(t *testing.T) {
 				for _, rec := range reg.Changes() {
 					incremental[string(rec.Key)] = rec.Value
 				}
-				full := NewRegistryLoader()
+				full := NewRegistryLoader(0)
 				for k, v := range reg.Records() {
 					if err := full.Add(k, v); err != nil {
 						t.Fatalf("entry %d: full: %v", i, err)
 					}
 				}
-				inc := NewRegistryLoader()
+				inc := NewRegistryLoader(0)
 				for k, v := range incremental {
 					if err := inc.Add([]byte(k), v); err != nil {
 						t.Fatalf("entry %d: incremental: %v", i, err)
@@ -100,7 +100,7 @@ func TestRegistryLoaderRefusesBadRecords(t *testing.T) {
 		"bad genesis JSON": {[]byte("g"), []byte("{")},
 	}
 	for name, c := range cases {
-		l := NewRegistryLoader()
+		l := NewRegistryLoader(0)
 		if err := l.Add(c[0], c[1]); err == nil {
 			t.Errorf("%s: Add accepted it", name)
 		}
@@ -109,7 +109,7 @@ func TestRegistryLoaderRefusesBadRecords(t *testing.T) {
 		}
 	}
 	// A key of a chain that has no record.
-	l := NewRegistryLoader()
+	l := NewRegistryLoader(0)
 	k := keyRecord(&KeyState{Owner: "nobody", Public: make([]byte, 32)})
 	if err := l.Add([]byte("kkey1"), k); err != nil {
 		t.Fatal(err)

@@ -58,31 +58,69 @@ func hasRegistryRecords(db pebble.Reader) (bool, error) {
 // loadRegistry reads the registry and the chain expectations from db, which has
 // applied entries.
 func loadRegistry(db pebble.Reader, applied uint64) (*events.Registry, map[string]uint64, error) {
-	l := events.NewRegistryLoader()
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixRegistry), UpperBound: prefixEnd(prefixRegistry)})
-	if err != nil {
-		return nil, nil, err
+	l := events.NewRegistryLoader(int(min(applied, 1<<30))) // at most one event per entry
+	// Pebble's iteration and the decoding each take about half the time: one
+	// goroutine reads batches of records while this one decodes the previous batch.
+	type batch struct {
+		buf  []byte
+		ends []int // key end, value end, key end, value end, …
 	}
-	for it.First(); it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
+	batches, free := make(chan batch, 2), make(chan batch, 3)
+	for range 3 {
+		free <- batch{}
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixRegistry), UpperBound: prefixEnd(prefixRegistry)})
 		if err != nil {
-			it.Close()
-			return nil, nil, err
+			readErr <- err
+			return
 		}
-		if err := l.Add(it.Key()[len(prefixRegistry):], v); err != nil {
-			it.Close()
-			return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		b := <-free
+		b.buf, b.ends = b.buf[:0], b.ends[:0]
+		for it.First(); it.Valid(); it.Next() {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				it.Close()
+				readErr <- err
+				return
+			}
+			b.buf = append(b.buf, it.Key()[len(prefixRegistry):]...)
+			b.ends = append(b.ends, len(b.buf))
+			b.buf = append(b.buf, v...)
+			b.ends = append(b.ends, len(b.buf))
+			if len(b.ends) >= 2*4096 {
+				batches <- b
+				b = <-free
+				b.buf, b.ends = b.buf[:0], b.ends[:0]
+			}
 		}
+		batches <- b
+		readErr <- errors.Join(it.Error(), it.Close())
+	}()
+	var addErr error
+	for b := range batches {
+		start := 0
+		for i := 0; i < len(b.ends) && addErr == nil; i += 2 {
+			k, v := b.buf[start:b.ends[i]], b.buf[b.ends[i]:b.ends[i+1]]
+			start = b.ends[i+1]
+			addErr = l.Add(k, v)
+		}
+		free <- b
 	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
+	if err := <-readErr; err != nil {
 		return nil, nil, err
+	}
+	if addErr != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, addErr)
 	}
 	reg, err := l.Registry(applied)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	heads := map[string]uint64{}
-	it, err = db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixChainSeq), UpperBound: prefixEnd(prefixChainSeq)})
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixChainSeq), UpperBound: prefixEnd(prefixChainSeq)})
 	if err != nil {
 		return nil, nil, err
 	}

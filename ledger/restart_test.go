@@ -86,6 +86,9 @@ func TestRestartTime(t *testing.T) {
 		t.Logf("restart with the registry in Pebble: %d entries, ready in %v", node.Applied(), took.Round(time.Millisecond))
 		node.Close()
 	}
+	if os.Getenv("CLIMATELEDGER_RESTART_NO_REPLAY") != "" {
+		return
+	}
 	// The earlier way: drop the records, so the registry is replayed from the log
 	// (and written back once).
 	db, err := pebble.Open(dir+"/pebble", &pebble.Options{Logger: pebbleslog.Logger{L: slog.New(slog.DiscardHandler)}})
