@@ -121,10 +121,13 @@ type streamed struct {
 	entry []byte
 }
 
-// Applier restart backoff: the first retry after 100 ms, doubling up to 5 s.
+// Applier restart backoff: the first retry after 100 ms, doubling up to 1 s after a
+// failed read of the stream (an election is over in seconds) and up to 5 s after a
+// failed integration.
 const (
-	applierMinBackoff = 100 * time.Millisecond
-	applierMaxBackoff = 5 * time.Second
+	applierMinBackoff       = 100 * time.Millisecond
+	applierMaxBackoff       = 5 * time.Second
+	applierMaxFollowBackoff = time.Second
 	// applierSettle is how long a restarted applier must run without an error before
 	// the node counts it as running again (when no entry arrives to prove it sooner).
 	applierSettle = time.Second
@@ -157,7 +160,11 @@ func (n *Node) runApplier(ctx context.Context) {
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, applierMaxBackoff)
+			if dirty {
+				backoff = min(2*backoff, applierMaxBackoff)
+			} else {
+				backoff = min(2*backoff, applierMaxFollowBackoff)
+			}
 			if cause := n.storeFault(); cause != "" {
 				n.lg.Warn("applier waits for the store", "cause", cause)
 				continue

@@ -256,7 +256,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if last, err = n.log.LastSeq(ctx); err != nil {
 		return nil, err
 	}
-	if err := n.WaitApplied(ctx, last); err != nil {
+	if err := n.catchUp(ctx, last); err != nil {
 		return nil, fmt.Errorf("catch up to %d: %w", last, err)
 	}
 	ok = true
@@ -444,6 +444,36 @@ func (n *Node) closeStores() error {
 		n.log = nil
 	}
 	return errors.Join(errs...)
+}
+
+// catchUp waits until size entries are integrated. The applier restarts by itself
+// after an error (a consumer that could not be created during an election): catchUp
+// fails only when it has made no progress for the NATS start timeout.
+func (n *Node) catchUp(ctx context.Context, size uint64) error {
+	last, since := n.Applied(), time.Now()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := n.WaitApplied(wctx, size)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if a := n.Applied(); a > last {
+			last, since = a, time.Now()
+		} else if time.Since(since) > n.startTimeout() {
+			return err
+		}
+		if errors.Is(err, ErrUnavailable) {
+			time.Sleep(50 * time.Millisecond) // the applier is stopped and retrying
+		}
+	}
+}
+
+func (n *Node) startTimeout() time.Duration {
+	if n.cfg.NATS.StartTimeout > 0 {
+		return n.cfg.NATS.StartTimeout
+	}
+	return natslog.DefaultStartTimeout
 }
 
 // Applied returns the number of entries integrated (the tree size).

@@ -44,7 +44,7 @@ type opsFlags struct {
 }
 
 func (o *opsFlags) define(fs *flag.FlagSet) {
-	fs.DurationVar(&o.natsTimeout, "nats-timeout", 2*time.Second, "bound on each NATS/JetStream request: a publish to a stream leader that died is sent again after it")
+	fs.DurationVar(&o.natsTimeout, "nats-timeout", time.Second, "bound on each NATS/JetStream request: a publish to a stream leader that died is sent again after it")
 	fs.DurationVar(&o.integrationTimeout, "integration-timeout", 5*time.Second, "how long a submission waits for its receipt before answering 503 integration_pending")
 	fs.DurationVar(&o.readyMaxLag, "ready-max-lag", 10*time.Second, "GET /readyz fails when the oldest entry not yet integrated has waited longer")
 }

@@ -115,7 +115,12 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, fmt.Errorf("natslog: jetstream: %w: %w", ErrUnavailable, err)
 	}
 	l.js = js
-	octx, cancel := l.reqCtx(ctx)
+	// Creating a replicated stream waits for its Raft group to elect a leader: bound it
+	// by the start timeout, not by one request's.
+	octx, cancel := ctx, context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		octx, cancel = context.WithTimeout(ctx, cfg.StartTimeout)
+	}
 	defer cancel()
 	servers := 1
 	if l.emb == nil {
