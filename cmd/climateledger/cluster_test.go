@@ -133,6 +133,7 @@ type faultRun struct {
 	Rejected         uint64  `json:"rejected"`
 	LeaderKilled     string  `json:"leader_killed"`
 	LeaderGapSeconds float64 `json:"leader_gap_seconds"`   // SIGKILL of the stream leader to the next receipt
+	ElectionSeconds  float64 `json:"election_seconds"`     // SIGKILL of the stream leader to a new leader answering
 	NodeGapSeconds   float64 `json:"node_gap_seconds"`     // SIGKILL of a node to the next receipt (through the other node)
 	NodeRestartReady float64 `json:"node_restart_seconds"` // restart of the killed node until it serves
 	StopLeader       string  `json:"stopped_leader"`
@@ -333,6 +334,17 @@ func TestClusterFaults(t *testing.T) {
 	run.LeaderKilled = leader
 	killed := time.Now()
 	victim.kill()
+	waitCond(t, 30*time.Second, "a new stream leader", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		st, err := js.Stream(ctx, natslog.StreamName)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(ctx)
+		return err == nil && info.Cluster != nil && info.Cluster.Leader != "" && info.Cluster.Leader != leader
+	})
+	run.ElectionSeconds = time.Since(killed).Seconds()
 	waitCond(t, 30*time.Second, "a receipt after the leader was killed", func() bool {
 		_, ok := firstAfter(killed, -1)
 		return ok
@@ -340,6 +352,10 @@ func TestClusterFaults(t *testing.T) {
 	gap, _ := firstAfter(killed, -1)
 	run.LeaderGapSeconds = gap.Seconds()
 	t.Logf("stream leader %s SIGKILLed: first receipt %v later", leader, gap)
+	if os.Getenv("CLIMATELEDGER_FAULT_LOGS") != "" {
+		time.Sleep(time.Second)
+		t.Logf("node 1 log:\n%s\nnode 2 log:\n%s", n1.stderr, n2.stderr)
+	}
 	victim.start(t, bin)
 	waitCond(t, 60*time.Second, "three current replicas again", func() bool { return currentReplicas(js) == 3 })
 
