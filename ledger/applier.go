@@ -155,10 +155,12 @@ func (n *Node) runApplier(ctx context.Context) {
 		var ie *integrateError
 		dirty := errors.As(err, &ie)
 		for {
+			repaired := n.log.Repaired()
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(backoff):
+			case <-repaired: // the store is back: no need to wait out the backoff
 			}
 			if dirty {
 				backoff = min(2*backoff, applierMaxBackoff)

@@ -98,6 +98,10 @@ func (f *fault) get() (string, time.Time) {
 	return f.cause, f.since
 }
 
+// Repaired returns a channel closed when the log next repairs its store: a reader that
+// stopped on the failure may start again at once.
+func (l *Log) Repaired() <-chan struct{} { return l.repaired.current() }
+
 // Fault returns why the embedded store refuses writes while the log repairs it (for
 // example "no space left on device"), or "" when it does not. Always "" in URL mode:
 // a cluster's servers repair themselves. Safe for concurrent use.
@@ -159,6 +163,7 @@ func (l *Log) repair(ctx context.Context) {
 		if free, err := freeBytes(l.cfg.StoreDir); err == nil && free >= RepairMinFree {
 			err := l.restartJetStream(ctx)
 			if err == nil {
+				l.repaired.signal()
 				cause, since := l.fault.clear()
 				l.logger.Info("log store repaired: appends accepted again", "cause", cause,
 					"took", time.Since(since).Round(time.Millisecond).String())

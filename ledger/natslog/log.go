@@ -27,6 +27,8 @@ type Log struct {
 	// restarts tells replays that the repair restarted JetStream; reconnects that
 	// the connection moved to another server.
 	restarts, reconnects restarts
+	// repaired is signalled after each successful repair (see Repaired).
+	repaired restarts
 
 	stopRepair func()        // ends repairLoop (embedded mode)
 	repairDone chan struct{} // closed when repairLoop has returned
