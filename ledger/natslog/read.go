@@ -170,6 +170,8 @@ func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint6
 		case <-ctx.Done():
 		}
 	}()
+	// ctxOr returns parent's error when it is done, ErrUnavailable when the replay
+	// was ended by a restart or a reconnection, else err.
 	ctxOr := func(ctx context.Context, err error) error {
 		if parent.Err() != nil {
 			return parent.Err()
@@ -243,14 +245,6 @@ func (l *Log) deleteConsumer(cons jetstream.Consumer) {
 	if err := l.js.DeleteConsumer(ctx, StreamName, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		l.logger.Debug("delete replay consumer", "consumer", info.Name, "err", err)
 	}
-}
-
-// ctxOr returns ctx.Err() when ctx is done, else err.
-func ctxOr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // msgGetRequest is the body of $JS.API.STREAM.MSG.GET.<stream>, answered by the
