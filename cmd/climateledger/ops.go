@@ -31,9 +31,11 @@ func startOps(mux *http.ServeMux, node *ledger.Node, ws *witnessing, lg *slog.Lo
 	return o
 }
 
-// handler wraps mux with the request log and the request metrics.
-func (o *ops) handler(mux *http.ServeMux) http.Handler {
-	return httpapi.Observe(mux, o.lg, o.metrics)
+// handler serves next (mux when nil; a wrapper of mux such as the edge's limits)
+// behind the request log and the request metrics, outermost so that every answer is
+// seen.
+func (o *ops) handler(mux *http.ServeMux, next http.Handler) http.Handler {
+	return httpapi.Observe(mux, next, o.lg, o.metrics)
 }
 
 // opsFlags are serve's operational flags: timeouts and the readiness bound.

@@ -205,7 +205,7 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	return a, nil
 }
 
-func (a *app) handler() http.Handler { return a.ops.handler(a.mux) }
+func (a *app) handler() http.Handler { return a.ops.handler(a.mux, nil) }
 
 func (a *app) close() {
 	for _, stop := range a.stops {

@@ -53,14 +53,18 @@ const (
 	RouteSubscribe = "GET /v1/subscribe"
 )
 
-// Observe wraps mux so that every request is logged in one line and counted in m
-// (when not nil): method, path, route pattern, status, the problem code of a
-// refusal, bytes written and latency. It never logs a header, a query or a body.
-// Submissions (POST /v1/events) are also counted by outcome with their receipt
-// latency, and open GET /v1/subscribe connections are gauged.
-func Observe(mux *http.ServeMux, lg *slog.Logger, m *metrics.Metrics) http.Handler {
+// Observe serves every request with next (mux when nil) and logs it in one line and
+// counts it in m (when not nil): method, path, route pattern (looked up in mux),
+// status, the problem code of a refusal, bytes written and latency. It never logs a
+// header, a query or a body. Submissions (POST /v1/events) are also counted by
+// outcome with their receipt latency, and open GET /v1/subscribe connections are
+// gauged. Put it outermost, so that what wrappers of mux refuse is seen too.
+func Observe(mux *http.ServeMux, next http.Handler, lg *slog.Logger, m *metrics.Metrics) http.Handler {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
+	}
+	if next == nil {
+		next = mux
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -70,7 +74,7 @@ func Observe(mux *http.ServeMux, lg *slog.Logger, m *metrics.Metrics) http.Handl
 			defer m.SSE(-1)
 		}
 		rw := &observedWriter{ResponseWriter: w}
-		mux.ServeHTTP(rw, r)
+		next.ServeHTTP(rw, r)
 		if rw.status == 0 {
 			rw.status = http.StatusOK
 		}

@@ -74,7 +74,7 @@ func startOps(t *testing.T, node *ledger.Node, views *projections.Views, ws *htt
 	mux.Handle("GET /metrics", m.Handler())
 	buf := &syncBuffer{}
 	lg := slog.New(slog.NewJSONHandler(buf, nil))
-	srv := httptest.NewServer(httpapi.Observe(mux, lg, m))
+	srv := httptest.NewServer(httpapi.Observe(mux, nil, lg, m))
 	t.Cleanup(srv.Close)
 	return &opsServer{node: node, url: srv.URL, metrics: m, log: buf}
 }
