@@ -27,6 +27,8 @@ type Registry struct {
 	order   []string // party ids in enrolment order, parties[order[i]].index == i
 	// applied counts the entries applied (valid or not: Skip also counts).
 	applied uint64
+	// touch lists what the last Apply changed (see Changes).
+	touch touched
 }
 
 // PartyState is a chain's state: its head and who may sign for it.
@@ -445,6 +447,7 @@ func (r *Registry) ownEvent(id string, ps *PartyState, field string) (eventRef, 
 // applied count: an invalid entry stays in the log and is skipped.
 func (r *Registry) Apply(e *Entry) *Finding {
 	r.applied++
+	r.touch.reset()
 	if f := r.Check(e); f != nil {
 		return f
 	}
@@ -453,7 +456,10 @@ func (r *Registry) Apply(e *Entry) *Finding {
 }
 
 // Skip counts an entry that could not be parsed (it is skipped, like an invalid one).
-func (r *Registry) Skip() { r.applied++ }
+func (r *Registry) Skip() {
+	r.applied++
+	r.touch.reset()
+}
 
 func (r *Registry) commit(e *Entry) {
 	p := e.Payload
@@ -464,15 +470,18 @@ func (r *Registry) commit(e *Entry) {
 		r.order = append(r.order, p.Party)
 	}
 	ps.Seq, ps.Head, ps.Time = p.Seq, e.Hash, e.Time
+	r.touch.parties = append(r.touch.parties, p.Party)
 	addKey := func(owner *PartyState, ref PublicKeyRef) {
 		pub, _ := ref.Decode()
 		r.keys[ref.KeyID] = &KeyState{ID: ref.KeyID, Public: pub, Owner: owner.ID, AddedSeq: owner.Seq}
 		owner.Keys = append(owner.Keys, ref.KeyID)
+		r.touch.keys = append(r.touch.keys, ref.KeyID)
 	}
 	ref := eventRef{hash: e.Hash, party: ps.index, typ: typeIndex[p.Type]}
 	switch b := e.Body.(type) {
 	case *GenesisBody:
 		r.genesis = b
+		r.touch.genesis = true
 		ps.Kind = NetworkParty
 		for _, k := range b.RegistrarKeys {
 			addKey(ps, k)
@@ -481,6 +490,7 @@ func (r *Registry) commit(e *Entry) {
 		addKey(ps, b.Key)
 	case *RegistrarKeyRevokedBody:
 		r.keys[b.KeyID].RevokedSeq, r.keys[b.KeyID].RevokedIn = p.Seq, NetworkParty
+		r.touch.keys = append(r.touch.keys, b.KeyID)
 	case *EnrolledBody:
 		ps.Kind = b.Kind
 		for _, k := range b.Keys {
@@ -490,6 +500,7 @@ func (r *Registry) commit(e *Entry) {
 		addKey(ps, b.Key)
 	case *KeyRevokedBody:
 		r.keys[b.KeyID].RevokedSeq, r.keys[b.KeyID].RevokedIn = p.Seq, p.Party
+		r.touch.keys = append(r.touch.keys, b.KeyID)
 	case *TargetSetBody:
 		ps.Targets[b.TargetID] = true
 	case *TargetWithdrawnBody:
@@ -503,8 +514,11 @@ func (r *Registry) commit(e *Entry) {
 		old := r.events[u]
 		old.retracted = true
 		r.events[u] = old
+		r.touch.events = append(r.touch.events, u)
 	}
-	r.events[ulid.MustParseStrict(p.ID)] = ref
+	id := ulid.MustParseStrict(p.ID)
+	r.events[id] = ref
+	r.touch.events = append(r.touch.events, id)
 }
 
 // String summarises the state for debugging.

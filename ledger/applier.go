@@ -5,9 +5,11 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -119,18 +121,100 @@ type streamed struct {
 	entry []byte
 }
 
-// runApplier follows the stream from the applied position and integrates entries in
-// groups until ctx ends or an integration fails. It is a two-stage pipeline: while one
-// group is applied and committed (one core, one fsync), the next group is parsed and
-// its signatures verified on the other cores.
+// Applier restart backoff: the first retry after 100 ms, doubling up to 1 s after a
+// failed read of the stream (an election is over in seconds) and up to 5 s after a
+// failed integration.
+const (
+	applierMinBackoff       = 100 * time.Millisecond
+	applierMaxBackoff       = 5 * time.Second
+	applierMaxFollowBackoff = time.Second
+	// applierSettle is how long a restarted applier must run without an error before
+	// the node counts it as running again (when no entry arrives to prove it sooner).
+	applierSettle = time.Second
+)
+
+// runApplier runs the applier until ctx ends, restarting it after every error: a
+// failed read of the stream (leader change, lost connection, store repaired), a
+// failed Pebble write or a projector error. While it is stopped, applyErr is set (the
+// node is not ready and waiters get ErrUnavailable); before a restart after a failed
+// integration, the registry is re-synchronised with what Pebble holds, and the
+// follow resumes at the applied position, so no entry is skipped or applied twice.
 func (n *Node) runApplier(ctx context.Context) {
 	defer close(n.done)
+	backoff := applierMinBackoff
+	for {
+		before := n.Applied()
+		err := n.applyRun(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if n.Applied() > before {
+			backoff = applierMinBackoff
+		}
+		n.stopApplier(err, backoff)
+		var ie *integrateError
+		dirty := errors.As(err, &ie)
+		for {
+			repaired := n.log.Repaired()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			case <-repaired: // the store is back: no need to wait out the backoff
+			}
+			if dirty {
+				backoff = min(2*backoff, applierMaxBackoff)
+			} else {
+				backoff = min(2*backoff, applierMaxFollowBackoff)
+			}
+			if cause := n.storeFault(); cause != "" {
+				n.lg.Warn("applier waits for the store", "cause", cause)
+				continue
+			}
+			if !dirty {
+				break
+			}
+			if err := n.resyncRegistry(ctx); err != nil {
+				n.lg.Error("applier: re-synchronise the registry", "err", err)
+				continue
+			}
+			dirty = false
+			break
+		}
+		n.applierRestarts.Add(1)
+		n.queued.Store(0)
+		n.lg.Info("applier restarting", "applied", n.Applied())
+	}
+}
+
+// integrateError marks a failure inside integrate: the registry may hold part of a
+// discarded group.
+type integrateError struct{ err error }
+
+func (e *integrateError) Error() string { return e.err.Error() }
+func (e *integrateError) Unwrap() error { return e.err }
+
+// applyRun follows the stream from the applied position and integrates entries in
+// groups until ctx ends or something fails; it returns once its goroutines have
+// ended. It is a two-stage pipeline: while one group is applied and committed (one
+// core, one fsync), the next group is parsed and its signatures verified on the
+// other cores.
+func (n *Node) applyRun(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	in := make(chan streamed, 4*n.cfg.MaxGroup)
 	followErr := make(chan error, 1)
+	wg.Add(2)
 	go func() {
+		defer wg.Done()
 		followErr <- n.log.Follow(ctx, n.Applied()+1, func(seq uint64, entry []byte) error {
 			select {
 			case in <- streamed{seq, entry}:
+				n.queued.Add(1)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -139,25 +223,29 @@ func (n *Node) runApplier(ctx context.Context) {
 	}()
 	// At most one parsed group waits while another is integrated: bounded memory.
 	ready := make(chan parsedGroup, 1)
-	go n.parseStage(ctx, in, followErr, ready)
+	go func() {
+		defer wg.Done()
+		n.parseStage(ctx, in, followErr, ready)
+	}()
+	settled := time.NewTimer(applierSettle)
+	defer settled.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
+		case <-settled.C:
+			n.applierRunning()
 		case g, ok := <-ready:
 			if !ok {
-				return
+				return errors.New("the parse stage ended")
 			}
-			err := g.err
-			if err == nil {
-				err = n.integrate(g)
+			if g.err != nil {
+				return g.err
 			}
-			if err != nil {
-				if ctx.Err() == nil {
-					n.stopApplier(err)
-				}
-				return
+			if err := n.integrate(g); err != nil {
+				return &integrateError{err}
 			}
+			n.applierRunning()
 		}
 	}
 }
@@ -223,12 +311,28 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 	}
 }
 
-func (n *Node) stopApplier(err error) {
-	n.lg.Error("applier stopped", "err", err)
+// stopApplier records why the applier stopped: the node is not ready and waiters
+// get ErrUnavailable until it runs again.
+func (n *Node) stopApplier(err error, retry time.Duration) {
+	n.lg.Error("applier stopped; it restarts by itself", "err", err, "retry_in", retry.String())
 	n.mu.Lock()
+	if n.applyErr == nil {
+		n.applyErrSince = n.cfg.Now()
+	}
 	n.applyErr = err
 	close(n.changed)
 	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// applierRunning clears a recorded applier failure once it runs again.
+func (n *Node) applierRunning() {
+	n.mu.Lock()
+	cleared := n.applyErr != nil
+	if cleared {
+		n.lg.Info("applier running again", "stopped_for", n.cfg.Now().Sub(n.applyErrSince).Round(time.Millisecond).String(), "applied", n.applied)
+		n.applyErr, n.applyErrSince = nil, time.Time{}
+	}
 	n.mu.Unlock()
 }
 
@@ -304,6 +408,10 @@ func (n *Node) integrate(g parsedGroup) error {
 			n.reg.Skip()
 		} else if a.Finding = n.reg.Apply(p.entry); a.Finding == nil {
 			n.subjectSeq[p.entry.Payload.Party] = index + 1
+			if err := n.recordRegistry(b, p.entry.Payload.Party, index+1); err != nil {
+				n.mu.Unlock()
+				return err
+			}
 		}
 		if err := n.record(b, a); err != nil {
 			n.mu.Unlock()
@@ -329,10 +437,11 @@ func (n *Node) integrate(g parsedGroup) error {
 	if err := b.Set([]byte(keyApplied), u64(size), nil); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := guard(func() error { return b.Commit(pebble.Sync) }); err != nil {
 		return fmt.Errorf("commit group at %d: %w", applied, err)
 	}
 	committed = true
+	n.queued.Add(-int64(len(ps)))
 	n.tree.Committed()
 	// The new size becomes visible together with its signed checkpoint, never
 	// before: a receipt pairs an inclusion proof with the checkpoint of that size.
@@ -378,7 +487,7 @@ func (n *Node) publishCheckpoint(size uint64) error {
 		return fmt.Errorf("sign checkpoint %d: %w", size, err)
 	}
 	n.mu.Lock()
-	n.applied, n.checkpoint = size, cp
+	n.applied, n.checkpoint, n.checkpointTime = size, cp, n.cfg.Now()
 	close(n.changed)
 	n.changed = make(chan struct{})
 	n.mu.Unlock()

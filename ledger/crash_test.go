@@ -38,6 +38,20 @@ func (c *countingProjector) Apply(b *pebble.Batch, a *ledger.Applied) error {
 
 func (c *countingProjector) Committed([]*ledger.Applied) {}
 
+// count returns how often index was applied, from the node's Pebble.
+func (c *countingProjector) count(t *testing.T, node *ledger.Node, index uint64) uint64 {
+	t.Helper()
+	v, closer, err := node.DB().Get([]byte(fmt.Sprintf("x/%08d", index)))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	return binary.BigEndian.Uint64(v)
+}
+
 func TestApplierCrashMidGroupResumesExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()

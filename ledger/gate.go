@@ -47,6 +47,8 @@ const (
 // in the log but not integrated in time; ErrUnavailable (wrapped) when nothing could be
 // appended. Safe for concurrent use; writes to one chain are serialised.
 func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, recorded bool, err error) {
+	n.inGate.Add(1)
+	defer n.inGate.Add(-1)
 	if len(submission) > MaxSubmissionSize {
 		return nil, false, &TooLargeError{Size: len(submission), Limit: MaxSubmissionSize}
 	}
@@ -98,6 +100,10 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 				return nil, false, &ConflictError{Head: head, Reason: finding.Reason}
 			}
 			return nil, false, finding
+		}
+		if cause := n.storeFault(); cause != "" {
+			// This node could not integrate the entry: refuse before appending.
+			return nil, false, fmt.Errorf("%w: %s", ErrUnavailable, cause)
 		}
 		app, err = n.appendEntry(ctx, p.Party, p.ID, stored, expect)
 		var ce *natslog.ConflictError
@@ -198,13 +204,17 @@ func (n *Node) checkAgainstRegistry(e *events.Entry) (expect uint64, head Head, 
 // checks e again. The returned expectation is the stream's own.
 func (n *Node) catchUpAndCheck(ctx context.Context, e *events.Entry) (uint64, Head, *events.Finding, error) {
 	p := e.Payload
-	subjSeq, _, err := n.log.SubjectHead(ctx, p.Party)
+	subjSeq, err := n.subjectHead(ctx, p.Party)
 	if err != nil {
 		return 0, Head{}, nil, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
 	}
 	wait := subjSeq
 	if readsOtherChains(p.Type) {
-		if wait, err = n.log.LastSeq(ctx); err != nil {
+		err = n.retryLog(ctx, func(actx context.Context) (err error) {
+			wait, err = n.log.LastSeq(actx)
+			return err
+		})
+		if err != nil {
 			return 0, Head{}, nil, fmt.Errorf("%w: read log position: %v", ErrUnavailable, err)
 		}
 	}
@@ -218,25 +228,58 @@ func (n *Node) catchUpAndCheck(ctx context.Context, e *events.Entry) (uint64, He
 	return subjSeq, head, f, nil
 }
 
-// appendEntry publishes with the chain expectation, retrying a bounded number of times
-// when the outcome is unknown (the msg id makes the retry idempotent).
+// appendEntry publishes with the chain expectation, retrying while the log is
+// unavailable (see retryLog); the msg id makes every retry idempotent.
 func (n *Node) appendEntry(ctx context.Context, party, id string, stored []byte, expect uint64) (natslog.Appended, error) {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		var app natslog.Appended
-		app, err = n.log.Append(ctx, party, id, stored, expect)
+	var app natslog.Appended
+	err := n.retryLog(ctx, func(actx context.Context) (err error) {
+		app, err = n.log.Append(actx, party, id, stored, expect)
+		if errors.Is(err, natslog.ErrUnavailable) {
+			n.publishErrors.Add(1)
+		}
+		return err
+	})
+	if err != nil && errors.Is(err, natslog.ErrUnavailable) {
+		// Wrapping with %w keeps natslog.ErrOutcomeUnknown visible: then the entry may
+		// be in the log, and resubmitting the same event is safe (it is deduplicated).
+		return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return app, err
+}
+
+// retryLog runs op, a request to the stream, and runs it again while it fails with
+// natslog.ErrUnavailable (a stream leader election, a reconnection), for up to the
+// integration timeout. Each attempt is bounded by the NATS request timeout, so an
+// attempt sent to a leader that died is abandoned and sent again to its successor
+// instead of waiting out a long timeout. A store being repaired is not waited for.
+func (n *Node) retryLog(ctx context.Context, op func(ctx context.Context) error) error {
+	deadline := time.Now().Add(n.cfg.IntegrationTimeout)
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, n.cfg.NATS.RequestTimeout)
+		err := op(actx)
+		cancel()
 		if !errors.Is(err, natslog.ErrUnavailable) {
-			return app, err
+			return err
+		}
+		wait := min(time.Duration(attempt+1)*50*time.Millisecond, 250*time.Millisecond)
+		if n.log.Fault() != "" || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
-	// Wrapping with %w keeps natslog.ErrOutcomeUnknown visible: then the entry may be
-	// in the log, and resubmitting the same event is safe (it is deduplicated).
-	return natslog.Appended{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// subjectHead reads a chain's last stream sequence from the stream leader, retrying
+// while the log is unavailable.
+func (n *Node) subjectHead(ctx context.Context, party string) (seq uint64, err error) {
+	err = n.retryLog(ctx, func(actx context.Context) (err error) {
+		seq, _, err = n.log.SubjectHead(actx, party)
+		return err
+	})
+	return seq, err
 }
 
 // existing answers a resubmission: the same bytes get the original receipt; other
@@ -320,7 +363,7 @@ func (n *Node) Event(ctx context.Context, id string) ([]byte, *Receipt, error) {
 // ChainHead returns a chain's head once the node has integrated every entry of the
 // chain that is in the log (seq 0 for a party with no chain).
 func (n *Node) ChainHead(ctx context.Context, party string) (Head, error) {
-	subjSeq, _, err := n.log.SubjectHead(ctx, party)
+	subjSeq, err := n.subjectHead(ctx, party)
 	if err != nil {
 		return Head{}, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, err)
 	}

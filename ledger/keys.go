@@ -24,7 +24,9 @@ const (
 
 // Keys are a node's signing keys.
 type Keys struct {
-	// Registrar signs the genesis and enrolments.
+	// Registrar signs the genesis and enrolments. It is nil when DATA/keys holds no
+	// registrar.key: a node needs it only to write the genesis of a new log (the
+	// registrar enrols parties offline, with the CLI).
 	Registrar *events.Signer
 	// LogSigner signs checkpoints; LogVerifierKey is its public verifier key string.
 	LogSigner      note.Signer
@@ -32,27 +34,27 @@ type Keys struct {
 	LogVerifierKey string
 }
 
-// LoadOrCreateKeys reads the keys in dir, creating them (0600, directory 0700) when
-// create is true and none exist. It refuses a directory holding only some of them.
+// LoadOrCreateKeys reads the keys in dir, creating all three (0600, directory 0700)
+// when create is true and none exist. log.key and log.pub are required;
+// registrar.key is optional (Keys.Registrar is then nil).
 func LoadOrCreateKeys(dir, origin string, create bool) (*Keys, error) {
-	paths := []string{filepath.Join(dir, RegistrarKeyFile), filepath.Join(dir, LogKeyFile), filepath.Join(dir, LogPubFile)}
-	present := 0
-	for _, p := range paths {
-		if _, err := os.Stat(p); err == nil {
-			present++
+	present := map[string]bool{}
+	for _, name := range []string{RegistrarKeyFile, LogKeyFile, LogPubFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			present[name] = true
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("keys: %w", err)
 		}
 	}
 	switch {
-	case present == 0 && !create:
-		return nil, fmt.Errorf("keys: none in %s (they are created only for a new log)", dir)
-	case present == 0:
+	case len(present) == 0 && !create:
+		return nil, fmt.Errorf("keys: none in %s (they are created only for a new log): copy the log's %s and %s there", dir, LogKeyFile, LogPubFile)
+	case len(present) == 0:
 		if err := createKeys(dir, origin); err != nil {
 			return nil, err
 		}
-	case present < len(paths):
-		return nil, fmt.Errorf("keys: %s holds only some of %s, %s, %s; restore the missing ones", dir, RegistrarKeyFile, LogKeyFile, LogPubFile)
+	case !present[LogKeyFile] || !present[LogPubFile]:
+		return nil, fmt.Errorf("keys: %s must hold both %s and %s; restore the missing one", dir, LogKeyFile, LogPubFile)
 	}
 	return loadKeys(dir)
 }
@@ -108,13 +110,15 @@ func loadKeys(dir string) (*Keys, error) {
 		}
 		return b, nil
 	}
-	rb, err := read(RegistrarKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := events.ParseKeyFile(rb)
-	if err != nil {
-		return nil, fmt.Errorf("keys: %s: %w", RegistrarKeyFile, err)
+	var reg *events.Signer
+	switch rb, err := os.ReadFile(filepath.Join(dir, RegistrarKeyFile)); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("keys: %w", err)
+	default:
+		if reg, err = events.ParseKeyFile(rb); err != nil {
+			return nil, fmt.Errorf("keys: %s: %w", RegistrarKeyFile, err)
+		}
 	}
 	sb, err := read(LogKeyFile)
 	if err != nil {

@@ -67,7 +67,7 @@ func (n *Node) SetWitnessed(signed []byte, size uint64) error {
 	if size < n.witnessedSize {
 		return nil
 	}
-	if err := n.db.Set([]byte(keyWitnessed), signed, pebble.Sync); err != nil {
+	if err := guard(func() error { return n.db.Set([]byte(keyWitnessed), signed, pebble.Sync) }); err != nil {
 		return fmt.Errorf("store witnessed checkpoint: %w", err)
 	}
 	n.witnessed, n.witnessedSize = bytes.Clone(signed), size

@@ -10,6 +10,7 @@
 //	climateledger prove --server URL EVENT_ID [--witnessed]
 //	climateledger verify-proof FILE --log-key KEY [--witness VKEY]… [--witness-quorum K]
 //	climateledger rebuild --data DIR
+//	climateledger restore --from EXPORT_DIR (--data DIR | --nats URL) [--log-key KEY]
 //	climateledger key rotate|revoke …
 //	climateledger --version
 //

@@ -31,6 +31,7 @@ type serveConfig struct {
 	witnesses              []httpapi.WitnessEndpoint
 	witnessQuorum          int
 	witnessTimeout         time.Duration
+	ops                    opsFlags
 	edge                   edgeConfig // clock window, TLS, limits (edge.go)
 }
 
@@ -38,6 +39,7 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs := newFlags(e, "serve", "[--data DIR] [--http ADDR] [--nats URL] [--demo] [--witness URL=VKEY …] [--witness-quorum K]")
 	c := &serveConfig{}
 	var witnesses stringList
+	c.ops.define(fs)
 	fs.StringVar(&c.data, "data", "./data", "data directory: keys/, nats/ (embedded JetStream), pebble/")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.origin, "origin", ledger.DefaultOrigin, "log origin (checkpoint key name); fixed at genesis")
@@ -51,7 +53,7 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.nats.TLSCert, "nats-cert", "", "client certificate for NATS TLS")
 	fs.StringVar(&c.nats.TLSKey, "nats-key", "", "client key for NATS TLS")
 	fs.StringVar(&c.nats.ListenAddr, "nats-listen", "", "let other processes reach the embedded NATS at ADDR (loopback unless a host is given; password in DATA/keys/nats.password)")
-	fs.IntVar(&c.nats.Replicas, "replicas", 1, "stream replicas (3 in a cluster)")
+	fs.IntVar(&c.nats.Replicas, "replicas", 0, "stream replicas when the node creates the stream, and the fewest it accepts (default: min(3, servers in the cluster), warning on 1 in a cluster)")
 	fs.Var(&witnesses, "witness", "a witness to ask for cosignatures: URL=VKEY (the witness's verifier key or a file holding it); repeatable")
 	fs.IntVar(&c.witnessQuorum, "witness-quorum", 0, "cosignatures a checkpoint needs to be served as witnessed (default: every --witness)")
 	fs.DurationVar(&c.witnessTimeout, "witness-timeout", 5*time.Second, "bound on one request to one witness")
@@ -59,6 +61,7 @@ func serveFlags(e *env, args []string) (*serveConfig, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
+	c.ops.apply(c)
 	if err := c.edge.validate(); err != nil {
 		fs.Usage()
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -108,7 +111,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer app.close()
 
-	srv := newHTTPServer(c.edge.wrap(app.handler()), lg)
+	srv := newHTTPServer(app.ops.handler(app.mux, c.edge.wrap(app.mux)), lg)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- c.edge.serve(srv, ln) }()
 
@@ -162,6 +165,7 @@ type app struct {
 	witnesses *witnessing // nil when the node has no witnesses
 	stops     []func()
 	mux       *http.ServeMux
+	ops       *ops
 }
 
 func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error) {
@@ -173,7 +177,8 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	if err != nil {
 		return nil, err
 	}
-	lc := ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors()}
+	lc := ledger.Config{DataDir: c.data, Origin: c.origin, NATS: c.nats, Logger: lg, Projectors: views.projectors(),
+		IntegrationTimeout: c.ops.integrationTimeout, MaxReadyLag: c.ops.readyMaxLag}
 	c.edge.applyLedger(&lc)
 	node, err := ledger.Open(ctx, lc)
 	if err != nil {
@@ -207,7 +212,8 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	}
 	h.Routes(a.mux)
 	web.Routes(a.mux) // the dashboard: GET / and /assets/…
-	stopNATS, err := httpapi.ServeNATS(node.Log().Conn(), node, 30*time.Second)
+	a.ops = startOps(a.mux, node, a.witnesses, c.edge.limiter, lg)
+	stopNATS, err := httpapi.ServeNATSObserved(node.Log().Conn(), node, 30*time.Second, a.ops.metrics)
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("nats responders: %w", err)
@@ -215,8 +221,6 @@ func openApp(ctx context.Context, c *serveConfig, lg *slog.Logger) (*app, error)
 	a.stops = append([]func(){stopNATS}, a.stops...)
 	return a, nil
 }
-
-func (a *app) handler() http.Handler { return a.mux }
 
 func (a *app) close() {
 	for _, stop := range a.stops {

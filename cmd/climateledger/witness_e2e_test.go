@@ -114,5 +114,24 @@ func TestWitnessCommandEndToEnd(t *testing.T) {
 	if !strings.Contains(string(out), "RESULT: OK") {
 		t.Errorf("audit with both witnesses:\n%s", out)
 	}
+	// The operator sees the witnesses and the edge's limits in /metrics.
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bytes.Buffer
+	m.ReadFrom(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`climateledger_witness_failures{witness="uslax.witness.e2e"} 0`,
+		`climateledger_witness_cosigned_size{witness="cnszx.witness.e2e"} `,
+		"\nclimateledger_witnessed_tree_size ",
+		`climateledger_http_rate_limited_total{limit="submit_per_addr"} 0`,
+		"\nclimateledger_rate_limit_tracked_addrs ",
+	} {
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	srv.stop(t)
 }

@@ -391,6 +391,9 @@ func (s *seeder) submit(ctx context.Context, party string, st step) error {
 	}
 	signers := []*events.Signer{s.keys[party]}
 	if st.registrar {
+		if s.node.Keys().Registrar == nil {
+			return fmt.Errorf("enrol %s: the demo enrols with the registrar key, and this node has no keys/%s", party, ledger.RegistrarKeyFile)
+		}
 		signers = append([]*events.Signer{s.node.Keys().Registrar}, signers...)
 	}
 	for _, id := range st.cosigners {

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/climateledger/climateledger/ledger"
+	"github.com/climateledger/climateledger/ledger/metrics"
 	"github.com/climateledger/climateledger/ledger/natslog"
 )
 
@@ -31,6 +32,12 @@ type NATSReply struct {
 // requests on natslog.SubjectCheckpointLatest and SubjectCheckpointWitnessed until stop is called or the connection closes.
 // Each submission is handled with a bound of timeout.
 func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop func(), err error) {
+	return ServeNATSObserved(nc, node, timeout, nil)
+}
+
+// ServeNATSObserved is ServeNATS that also counts each submission in obs (when not
+// nil) by outcome, with its receipt latency.
+func ServeNATSObserved(nc *nats.Conn, node *ledger.Node, timeout time.Duration, obs *metrics.Metrics) (stop func(), err error) {
 	cp, err := nc.QueueSubscribe(natslog.SubjectCheckpointLatest, QueueSubmit, func(m *nats.Msg) {
 		b, _ := node.Checkpoint()
 		m.Respond(b)
@@ -47,6 +54,7 @@ func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop fu
 		return nil, err
 	}
 	sub, err := nc.QueueSubscribe(SubjectSubmit, QueueSubmit, func(m *nats.Msg) {
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		var reply NATSReply
@@ -60,6 +68,7 @@ func ServeNATS(nc *nats.Conn, node *ledger.Node, timeout time.Duration) (stop fu
 		default:
 			reply.Status, reply.Receipt = http.StatusOK, rc
 		}
+		observeNATS(obs, &reply, start)
 		b, _ := jsonMarshal(reply)
 		m.Respond(b)
 	})

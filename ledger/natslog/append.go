@@ -20,6 +20,12 @@ type Appended struct {
 	Duplicate bool
 }
 
+// JetStream API error codes (nats-server errors.json) that nats.go does not name.
+const (
+	jsErrCodeInsufficientResources    jetstream.ErrorCode = 10023
+	jsErrCodeStorageResourcesExceeded jetstream.ErrorCode = 10047
+)
+
 // maxDupScan bounds how many later entries of the party's chain Append inspects
 // for the message id after a conflict.
 const maxDupScan = 16
@@ -81,6 +87,9 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 	if err := ctx.Err(); err != nil {
 		return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, err)
 	}
+	if cause := l.Fault(); cause != "" {
+		return Appended{}, fmt.Errorf("natslog: append to %s: the store is being repaired (%s): %w", subject, cause, ErrUnavailable)
+	}
 	ack, err := l.js.PublishMsg(ctx, msg,
 		jetstream.WithMsgID(msgID),
 		jetstream.WithExpectLastSequencePerSubject(expectLastSubjectSeq))
@@ -101,6 +110,8 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 				return Appended{Seq: seq, Duplicate: true}, nil
 			}
 			return Appended{}, &ConflictError{Party: party, Expected: expectLastSubjectSeq}
+		case jsErrCodeInsufficientResources, jsErrCodeStorageResourcesExceeded:
+			l.noteStoreFailure("JetStream has no storage left")
 		case jetstream.JSErrCodeStreamMessageExceedsMaximum:
 			return Appended{}, fmt.Errorf("natslog: append to %s: the stream refused %d bytes as too large: %w: %w",
 				subject, len(entry), ErrUnavailable, err)

@@ -84,8 +84,10 @@ type Config struct {
 	TLSKey       string // PEM client key (with TLSCert)
 
 	// Replicas is the stream's replica count when it is created, and the minimum
-	// accepted on an existing stream. Default 1; use 3 on a cluster. Must be 1 in
-	// embedded mode.
+	// accepted on an existing stream. Zero (the default) in URL mode means
+	// min(3, servers in the cluster) for a new stream and no minimum for an existing
+	// one (Open warns about a single replica in a cluster); in embedded mode it
+	// means 1, the only value allowed there.
 	Replicas int
 
 	// ExistingOnly makes Open fail with ErrNotFound instead of creating a missing
@@ -173,7 +175,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
-		add("Replicas", "%d is out of range 1..5", c.Replicas)
+		add("Replicas", "%d is out of range 0..5 (0: automatic)", c.Replicas)
 	}
 	if c.DuplicateWindow < 0 {
 		add("DuplicateWindow", "%v is negative", c.DuplicateWindow)
@@ -198,7 +200,7 @@ func (c Config) withDefaults() Config {
 	if c.ServerName == "" {
 		c.ServerName = DefaultServerName
 	}
-	if c.Replicas == 0 {
+	if c.Replicas == 0 && c.URL == "" {
 		c.Replicas = DefaultReplicas
 	}
 	if c.DuplicateWindow == 0 {

@@ -96,9 +96,16 @@ type Mismatch struct {
 	Field string // a jetstream.StreamConfig field name, or State.<field> for stream state
 	Want  string // what the log requires, in words ("true", ">= 2m0s", "unlimited (-1)")
 	Got   string // what the stream has
+	Fix   string // how to resolve it, when there is a simple way ("" otherwise)
 }
 
-func (m Mismatch) String() string { return m.Field + ": want " + m.Want + ", got " + m.Got }
+func (m Mismatch) String() string {
+	s := m.Field + ": want " + m.Want + ", got " + m.Got
+	if m.Fix != "" {
+		s += " (" + m.Fix + ")"
+	}
+	return s
+}
 
 // StreamMismatchError is returned by [Open] when the stream exists with settings
 // weaker than the log requires (or different subjects). It lists every mismatch.

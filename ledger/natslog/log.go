@@ -23,6 +23,15 @@ type Log struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	closed chan struct{} // closed by the connection's ClosedHandler
+	fault  fault         // set while the embedded store is being repaired
+	// restarts tells replays that the repair restarted JetStream; reconnects that
+	// the connection moved to another server.
+	restarts, reconnects restarts
+	// repaired is signalled after each successful repair (see Repaired).
+	repaired restarts
+
+	stopRepair func()        // ends repairLoop (embedded mode)
+	repairDone chan struct{} // closed when repairLoop has returned
 
 	closeOnce sync.Once
 	closeErr  error // set once by Close
@@ -46,6 +55,9 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	opts := []nats.Option{
 		nats.Name("climateledger"),
 		nats.MaxReconnects(-1),
+		// Another server of a cluster is tried at once; the same one again after
+		// 250 ms (nats.go's default, 2 s, adds to the write gap of a failover).
+		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(l.closed) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -54,6 +66,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			l.logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			l.reconnects.signal()
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
@@ -75,6 +88,8 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 				e.shutdown()
 			}
 		}()
+		note := l.noteStoreFailure
+		e.log.onStoreFailure.Store(&note)
 		opts = append(opts, nats.InProcessServer(e.srv))
 		if e.password != "" {
 			opts = append(opts, nats.UserInfo(User, e.password))
@@ -102,19 +117,42 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, fmt.Errorf("natslog: jetstream: %w: %w", ErrUnavailable, err)
 	}
 	l.js = js
-	octx, cancel := l.reqCtx(ctx)
+	// Creating a replicated stream waits for its Raft group to elect a leader: bound it
+	// by the start timeout, not by one request's.
+	octx, cancel := ctx, context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		octx, cancel = context.WithTimeout(ctx, cfg.StartTimeout)
+	}
 	defer cancel()
-	st, err := ensureStream(octx, js, cfg)
+	servers := 1
+	if l.emb == nil {
+		servers = clusterServers(nc)
+	}
+	st, err := ensureStream(octx, js, cfg, servers)
 	if err != nil {
 		return nil, err
 	}
 	l.stream = st
+	if l.emb != nil {
+		l.fault.kick = make(chan struct{}, 1)
+		rctx, cancel := context.WithCancel(context.Background())
+		l.stopRepair = cancel
+		l.repairDone = make(chan struct{})
+		go func() {
+			defer close(l.repairDone)
+			l.repairLoop(rctx)
+		}()
+	}
 	url = l.ClientURL() // an embedded server without a port has none: say so
 	if url == "" {
 		url = "in-process (no NATS port; --nats-listen opens one)"
 	}
 	l.logger.Info("log open", "stream", StreamName, "embedded", l.emb != nil,
-		"url", url, "store_dir", storeDirAttr(cfg))
+		"url", url, "store_dir", storeDirAttr(cfg), "servers", servers)
+	if l.emb == nil {
+		// A client cannot read the servers' fsync setting.
+		l.logger.Info("durability depends on the servers: run each with sync_interval: always (docs/OPERATIONS.md)")
+	}
 	return l, nil
 }
 
@@ -156,6 +194,10 @@ func clientAuthOptions(cfg Config) ([]nats.Option, error) {
 // concurrently; every call returns the first call's result.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
+		if l.stopRepair != nil {
+			l.stopRepair()
+			<-l.repairDone
+		}
 		var errs []error
 		switch err := l.nc.Drain(); {
 		case err == nil, errors.Is(err, nats.ErrConnectionClosed):

@@ -250,7 +250,7 @@ func TestCheckStream(t *testing.T) {
 	}
 	want := []string{
 		"Retention: want Limits, got WorkQueue",
-		"Replicas: want >= 3, got 1",
+		"Replicas: want >= 3, got 1 (raise the stream's replicas (nats stream edit LEDGER --replicas 3) or start the node with --replicas 1)",
 		"NoAck: want false, got true",
 		"Sealed: want false, got true",
 		"AllowMsgCounter: want false, got true",

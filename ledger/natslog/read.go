@@ -19,6 +19,15 @@ const (
 	readBatchBytes = 16 << 20
 )
 
+// A replay's pull requests expire after replayExpiry and the server sends a heartbeat
+// every replayHeartbeat while idle: a consumer lost with its server (a leader that
+// died) is noticed after two missed heartbeats, 2 s, instead of nats.go's default 10 s,
+// and recreated where the replay stopped.
+const (
+	replayExpiry    = 5 * time.Second
+	replayHeartbeat = time.Second
+)
+
 // Entry returns the exact bytes of the entry at stream sequence seq.
 //
 // It reads with a direct get (served by any replica) and, when that finds nothing,
@@ -139,7 +148,39 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, entry
 
 // replay delivers sequences from..end (end 0: forever) to fn through an ordered
 // consumer, checking that sequences arrive consecutively.
-func (l *Log) replay(ctx context.Context, from, end uint64, fn func(seq uint64, entry []byte) error) error {
+func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint64, entry []byte) error) error {
+	// A repair of the embedded store restarts JetStream and with it every consumer:
+	// end the replay at once (the caller replays again from where it stopped)
+	// rather than wait for the consumer to notice its missing heartbeats.
+	// A Follow also ends when the connection moves to another server: its consumer
+	// may have been on the server that went away, and waiting for the heartbeats to
+	// tell would stall the applier for seconds.
+	restarted, reconnected := l.restarts.current(), (<-chan struct{})(nil)
+	if end == 0 {
+		reconnected = l.reconnects.current()
+	}
+	ctx, stopReplay := context.WithCancel(parent)
+	defer stopReplay()
+	go func() {
+		select {
+		case <-restarted:
+			stopReplay()
+		case <-reconnected:
+			stopReplay()
+		case <-ctx.Done():
+		}
+	}()
+	// ctxOr returns parent's error when it is done, ErrUnavailable when the replay
+	// was ended by a restart or a reconnection, else err.
+	ctxOr := func(ctx context.Context, err error) error {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("natslog: replay: the store was restarted, or the connection moved to another server: %w", ErrUnavailable)
+		}
+		return err
+	}
 	cctx, cancel := l.reqCtx(ctx)
 	cons, err := l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
@@ -149,7 +190,8 @@ func (l *Log) replay(ctx context.Context, from, end uint64, fn func(seq uint64, 
 	if err != nil {
 		return ctxOr(ctx, fmt.Errorf("natslog: replay from %d: %w", from, unavailable(err)))
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, max(readBatchBytes, int(l.cfg.MaxMsgSize)+headerAllowance)))
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, max(readBatchBytes, int(l.cfg.MaxMsgSize)+headerAllowance)),
+		jetstream.PullExpiry(replayExpiry), jetstream.PullHeartbeat(replayHeartbeat))
 	if err != nil {
 		return ctxOr(ctx, fmt.Errorf("natslog: replay from %d: %w", from, unavailable(err)))
 	}
@@ -165,10 +207,7 @@ func (l *Log) replay(ctx context.Context, from, end uint64, fn func(seq uint64, 
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("natslog: replay at %d: %w", next, unavailable(err))
+			return ctxOr(ctx, fmt.Errorf("natslog: replay at %d: %w", next, unavailable(err)))
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -206,14 +245,6 @@ func (l *Log) deleteConsumer(cons jetstream.Consumer) {
 	if err := l.js.DeleteConsumer(ctx, StreamName, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		l.logger.Debug("delete replay consumer", "consumer", info.Name, "err", err)
 	}
-}
-
-// ctxOr returns ctx.Err() when ctx is done, else err.
-func ctxOr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // msgGetRequest is the body of $JS.API.STREAM.MSG.GET.<stream>, answered by the

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -26,6 +27,9 @@ type embedded struct {
 	// never logged.
 	auditorPassword string
 	log             *serverLogger
+	// jsConfig is the JetStream configuration to enable JetStream again with
+	// after a store failure (see repairLoop).
+	jsConfig server.JetStreamConfig
 }
 
 // startServer starts the embedded nats-server for cfg (defaults applied) and waits,
@@ -54,6 +58,12 @@ func startServer(ctx context.Context, cfg Config) (_ *embedded, err error) {
 		NoSigs:                 true, // the process owns its signals
 		DisableJetStreamBanner: true,
 		MaxPayload:             maxPayload,
+	}
+	// The storage limit is the whole filesystem, not nats-server's default of 75% of
+	// the space free at start (which never grows back without a restart): the log
+	// fails only when the disk is really full, and repairs itself once it is not.
+	if total, err := totalBytes(cfg.StoreDir); err == nil && total > 0 {
+		opts.JetStreamMaxStore = total
 	}
 	e := &embedded{lock: lock}
 	if cfg.ListenAddr != "" {
@@ -96,6 +106,7 @@ func startServer(ctx context.Context, cfg Config) (_ *embedded, err error) {
 	if err := e.waitReady(ctx, cfg.StartTimeout); err != nil {
 		return nil, err
 	}
+	e.jsConfig = enableConfig(srv.JetStreamConfig())
 	if cfg.ListenAddr != "" {
 		cfg.Logger.Info("nats listening", "url", e.clientURL(), "user", User, "auditor_user", AuditorUser)
 	}
@@ -244,6 +255,9 @@ type serverLogger struct {
 	l       *slog.Logger
 	secret  string
 	secret2 string
+	// onStoreFailure, when set, is told the cause of each line that reports a store
+	// failure (see storeFailure).
+	onStoreFailure atomic.Pointer[func(cause string)]
 
 	mu   sync.Mutex
 	last string // the last error or fatal message, for Open's error
@@ -272,7 +286,9 @@ func (s *serverLogger) log(level slog.Level, format string, v ...any) {
 			fatal, v = true, v[:n-1]
 		}
 	}
-	if level < slog.LevelError && !s.l.Enabled(context.Background(), level) {
+	enabled := level >= slog.LevelError || s.l.Enabled(context.Background(), level)
+	watch := level >= slog.LevelWarn && s.onStoreFailure.Load() != nil
+	if !enabled && !watch {
 		return
 	}
 	msg := fmt.Sprintf(format, v...)
@@ -285,6 +301,14 @@ func (s *serverLogger) log(level slog.Level, format string, v ...any) {
 		s.mu.Lock()
 		s.last = msg
 		s.mu.Unlock()
+	}
+	if watch {
+		if cause := storeFailure(msg); cause != "" {
+			(*s.onStoreFailure.Load())(cause)
+		}
+	}
+	if !enabled {
+		return
 	}
 	if fatal {
 		s.l.Log(context.Background(), level, msg, "fatal", true)

@@ -38,20 +38,31 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 }
 
 // ensureStream creates LEDGER when missing, then checks the stream's settings and
-// state against cfg. It never updates an existing stream.
-func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
+// state against cfg. It never updates an existing stream. servers is the size of the
+// cluster (1 for a single server); with cfg.Replicas 0 a new stream gets
+// autoReplicas(servers) replicas, and an existing one is accepted with any count (a
+// single replica in a cluster is warned about).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, servers int) (jetstream.Stream, error) {
+	auto := cfg.Replicas == 0
 	st, err := js.Stream(ctx, StreamName)
 	if errors.Is(err, jetstream.ErrStreamNotFound) && cfg.ExistingOnly {
 		return nil, fmt.Errorf("natslog: stream %s does not exist here (wrong server or account?): %w", StreamName, ErrNotFound)
 	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		st, err = js.CreateStream(ctx, streamConfig(cfg))
+		create := cfg
+		if auto {
+			create.Replicas = autoReplicas(servers)
+		}
+		st, err = js.CreateStream(ctx, streamConfig(create))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			// Created concurrently (by another node) with other settings: check it.
 			st, err = js.Stream(ctx, StreamName)
-		}
-		if err == nil {
-			cfg.Logger.Info("created stream", "stream", StreamName, "replicas", cfg.Replicas)
+		} else if err == nil {
+			how := "as configured"
+			if auto {
+				how = fmt.Sprintf("min(3, %d servers in the cluster); set the replica count to choose another", servers)
+			}
+			cfg.Logger.Info("created stream", "stream", StreamName, "replicas", create.Replicas, "why", how)
 		}
 	}
 	if err != nil {
@@ -61,8 +72,17 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 	if err != nil {
 		return nil, fmt.Errorf("natslog: stream %s: %w", StreamName, unavailable(err))
 	}
-	if ms := checkStream(info, cfg); len(ms) > 0 {
+	check := cfg
+	if auto {
+		check.Replicas = 1
+	}
+	if ms := checkStream(info, check); len(ms) > 0 {
 		return nil, &StreamMismatchError{Stream: StreamName, Mismatches: ms}
+	}
+	if r := max(info.Config.Replicas, 1); r == 1 && servers > 1 {
+		cfg.Logger.Warn("the stream has a single replica in a cluster: losing that server's disk loses the log",
+			"stream", StreamName, "servers", servers,
+			"fix", fmt.Sprintf("nats stream edit %s --replicas %d", StreamName, autoReplicas(servers)))
 	}
 	return st, nil
 }
@@ -104,7 +124,8 @@ func checkStream(info *jetstream.StreamInfo, cfg Config) []Mismatch {
 		add("MaxMsgSize", ">= "+strconv.Itoa(int(want.MaxMsgSize)), strconv.Itoa(int(c.MaxMsgSize)))
 	}
 	if c.Replicas < cfg.Replicas {
-		add("Replicas", ">= "+strconv.Itoa(cfg.Replicas), strconv.Itoa(c.Replicas))
+		ms = append(ms, Mismatch{Field: "Replicas", Want: ">= " + strconv.Itoa(cfg.Replicas), Got: strconv.Itoa(c.Replicas),
+			Fix: fmt.Sprintf("raise the stream's replicas (nats stream edit %s --replicas %d) or start the node with --replicas %d", StreamName, cfg.Replicas, c.Replicas)})
 	}
 	if c.Duplicates < cfg.DuplicateWindow {
 		add("Duplicates", ">= "+cfg.DuplicateWindow.String(), c.Duplicates.String())
