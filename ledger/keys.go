@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/climateledger/climateledger/events"
+	"github.com/climateledger/climateledger/ledger/internal/fsutil"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
 
@@ -87,19 +88,7 @@ func createKeys(dir, origin string) error {
 // WriteKeyFile writes a new key file with mode 0600 and syncs it. It never
 // overwrites: an existing file is an error (fs.ErrExist), so a key is never lost.
 func WriteKeyFile(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return fsutil.WriteNewFile(path, b, 0o600)
 }
 
 func loadKeys(dir string) (*Keys, error) {

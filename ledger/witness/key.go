@@ -15,6 +15,7 @@ import (
 	tdnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/climateledger/climateledger/ledger/internal/fsutil"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
 
@@ -167,10 +168,10 @@ func LoadOrCreateKey(rand io.Reader, dir, name string) (*Signer, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
-		if err := writeFileSync(path, []byte(skey+"\n"), 0o600); err != nil {
+		if err := fsutil.WriteNewFile(path, []byte(skey+"\n"), 0o600); err != nil {
 			return nil, err
 		}
-		if err := writeFileSync(filepath.Join(dir, PubFile), []byte(vkey+"\n"), 0o644); err != nil {
+		if err := fsutil.WriteNewFile(filepath.Join(dir, PubFile), []byte(vkey+"\n"), 0o644); err != nil {
 			return nil, err
 		}
 		b = []byte(skey + "\n")
@@ -185,21 +186,4 @@ func LoadOrCreateKey(rand io.Reader, dir, name string) (*Signer, error) {
 		return nil, fmt.Errorf("%s is the key of witness %q, not %q", path, signer.Name(), name)
 	}
 	return signer, nil
-}
-
-// writeFileSync writes a file and fsyncs it.
-func writeFileSync(path string, b []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
