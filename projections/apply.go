@@ -127,7 +127,7 @@ type txn struct {
 }
 
 func (t *txn) set(k key, row any) error {
-	data, err := marshal(row)
+	data, err := encodeRow(nil, row)
 	if err != nil {
 		return fmt.Errorf("marshal %q: %w", k, err)
 	}
@@ -341,10 +341,7 @@ func writeSummary(b *pebble.Batch, m *partyModel) error {
 	sum, progress := m.summary()
 	for _, id := range sortedKeys(progress) {
 		pr := progress[id]
-		data, err := marshal(&pr)
-		if err != nil {
-			return err
-		}
+		data := pr.appendJSON(nil)
 		if !bytes.Equal(data, m.prog[id]) {
 			if err := b.Set(progressKey(m.row.ID, id), data, nil); err != nil {
 				return err
@@ -360,10 +357,7 @@ func writeSummary(b *pebble.Batch, m *partyModel) error {
 			delete(m.prog, id)
 		}
 	}
-	data, err := marshal(&sum)
-	if err != nil {
-		return err
-	}
+	data := sum.appendJSON(nil)
 	if !bytes.Equal(data, m.sum) {
 		if err := b.Set(summaryKey(m.row.ID), data, nil); err != nil {
 			return err

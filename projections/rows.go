@@ -159,15 +159,8 @@ type InventoryRow struct {
 	raw []byte
 }
 
-type inventoryRowJSON InventoryRow
-
 // MarshalJSON implements json.Marshaler: the row's fields, or its stored bytes.
-func (r *InventoryRow) MarshalJSON() ([]byte, error) {
-	if r.raw != nil {
-		return r.raw, nil
-	}
-	return marshal((*inventoryRowJSON)(r))
-}
+func (r *InventoryRow) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
 
 // Breakdown sums an inventory's lines by GPC sector, scope and gas (sectors from
 // events.GPCSector, scopes from events.GPCScope), and by all three at once. Only
