@@ -336,25 +336,33 @@ func (t *txn) recompute(m *partyModel) error {
 	return writeSummary(t.b, m)
 }
 
-// writeSummary rewrites a party's summary and progress rows when they changed.
+// writeSummary rewrites a party's summary and progress rows when they changed. A
+// target's progress is assessed again only when its current revision or the
+// party's inventories changed since it was last assessed.
 func writeSummary(b *pebble.Batch, m *partyModel) error {
-	sum, progress := m.summary()
-	for _, id := range sortedKeys(progress) {
-		pr := progress[id]
+	sum, active := m.summary()
+	for _, t := range active {
+		in := progInput{rev: t.cur.ref, invVer: m.invVer}
+		if old, ok := m.progIn[t.id]; ok && old == in {
+			continue
+		}
+		pr := m.progress(t)
 		data := pr.appendJSON(nil)
-		if !bytes.Equal(data, m.prog[id]) {
-			if err := b.Set(progressKey(m.row.ID, id), data, nil); err != nil {
+		m.progIn[t.id] = in
+		if !bytes.Equal(data, m.prog[t.id]) {
+			if err := b.Set(progressKey(m.row.ID, t.id), data, nil); err != nil {
 				return err
 			}
-			m.prog[id] = data
+			m.prog[t.id] = data
 		}
 	}
 	for _, id := range sortedKeys(m.prog) {
-		if _, ok := progress[id]; !ok {
+		if !slices.ContainsFunc(active, func(t activeTarget) bool { return t.id == id }) {
 			if err := b.Delete(progressKey(m.row.ID, id), nil); err != nil {
 				return err
 			}
 			delete(m.prog, id)
+			delete(m.progIn, id)
 		}
 	}
 	data := sum.appendJSON(nil)
@@ -489,6 +497,7 @@ func (t *txn) inventory(b *events.InventoryBody) error {
 	row := InventoryRow{Year: b.Year, Event: t.ref, Framework: b.Framework, Level: b.Level, GWP: b.GWP, TotalTCO2e: *b.TotalTCO2e,
 		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
 	m.invs = append(m.invs, invHeaderOf(&row))
+	m.invsChanged()
 	if err := t.restand(m, b.Year, t.ref.Seq, &row); err != nil {
 		return err
 	}
@@ -614,6 +623,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 					m.invs[i].retracted = true
 				}
 			}
+			m.invsChanged()
 		}, func(r *InventoryRow) { r.Retracted = mark })
 		if err == nil {
 			m, merr := t.model(id.Party)
