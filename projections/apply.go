@@ -100,7 +100,7 @@ func (v *Views) Committed(group []*ledger.Applied) {
 // of once per entry. The rows are the same either way.
 func (v *Views) Finish(b *pebble.Batch) error {
 	for _, id := range sortedKeys(v.dirty) {
-		if err := writeSummary(b, v.dirty[id]); err != nil {
+		if err := writeSummary(b, v.dirty[id], &v.scratch); err != nil {
 			v.models = nil
 			return fmt.Errorf("projections: summary of %s: %w", id, err)
 		}
@@ -127,11 +127,12 @@ type txn struct {
 }
 
 func (t *txn) set(k key, row any) error {
-	data, err := encodeRow(nil, row)
+	data, err := encodeRow(t.v.scratch[:0], row)
 	if err != nil {
 		return fmt.Errorf("marshal %q: %w", k, err)
 	}
-	return t.b.Set(k, data, nil)
+	t.v.scratch = data
+	return t.b.Set(k, data, nil) // the batch copies data
 }
 
 // get reads the row at k into row; false when there is none.
@@ -311,10 +312,50 @@ func (t *txn) restand(m *partyModel, year int, self uint64, row *InventoryRow) e
 			return
 		}
 		if err == nil {
-			err = update(t, inventoryKey(m.row.ID, h.year, h.seq), func(r *InventoryRow) { r.Current, r.RestatedBy = current, by })
+			err = t.restandRow(inventoryKey(m.row.ID, h.year, h.seq), current, by)
 		}
 	})
 	return err
+}
+
+// restandRow rewrites the standing of the stored inventory row at k. Current and
+// RestatedBy are the row's last two fields, so the new row is the stored bytes up to
+// ,"current": followed by the new standing: the bytes encoding the decoded row with
+// the new standing would give, without decoding it. (No string can hold that
+// sequence unescaped, and no field before it has a member of that name.)
+func (t *txn) restandRow(k key, current bool, by []Ref) error {
+	data, closer, err := t.b.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("%w: row %q is missing", ErrCorrupt, k)
+	}
+	if err != nil {
+		return err
+	}
+	out, ok := spliceStanding(t.v.scratch[:0], data, current, by)
+	closer.Close()
+	if !ok {
+		return fmt.Errorf("%w: row %q has no standing", ErrCorrupt, k)
+	}
+	t.v.scratch = out
+	return t.b.Set(k, out, nil)
+}
+
+// spliceStanding appends to dst the inventory row JSON row with its standing
+// (the fields current and restated_by) replaced; false when row does not end in
+// them.
+func spliceStanding(dst, row []byte, current bool, by []Ref) ([]byte, bool) {
+	i := bytes.LastIndex(row, []byte(`,"current":`))
+	if i < 0 || len(row) == 0 || row[len(row)-1] != '}' {
+		return dst, false
+	}
+	dst = append(dst, row[:i]...)
+	dst = append(dst, `,"current":`...)
+	dst = appendBool(dst, current)
+	if len(by) > 0 {
+		dst = append(dst, `,"restated_by":`...)
+		dst = appendArray(dst, by, appendRefElem)
+	}
+	return append(dst, '}'), true
 }
 
 // Target row actions.
@@ -333,13 +374,14 @@ func (t *txn) recompute(m *partyModel) error {
 		t.v.dirty[m.row.ID] = m
 		return nil
 	}
-	return writeSummary(t.b, m)
+	return writeSummary(t.b, m, &t.v.scratch)
 }
 
 // writeSummary rewrites a party's summary and progress rows when they changed. A
 // target's progress is assessed again only when its current revision or the
 // party's inventories changed since it was last assessed.
-func writeSummary(b *pebble.Batch, m *partyModel) error {
+// scratch is a buffer to encode in.
+func writeSummary(b *pebble.Batch, m *partyModel, scratch *[]byte) error {
 	sum, active := m.summary()
 	for _, t := range active {
 		in := progInput{rev: t.cur.ref, invVer: m.invVer}
@@ -347,13 +389,13 @@ func writeSummary(b *pebble.Batch, m *partyModel) error {
 			continue
 		}
 		pr := m.progress(t)
-		data := pr.appendJSON(nil)
+		*scratch = pr.appendJSON((*scratch)[:0])
 		m.progIn[t.id] = in
-		if !bytes.Equal(data, m.prog[t.id]) {
+		if data := *scratch; !bytes.Equal(data, m.prog[t.id]) {
 			if err := b.Set(progressKey(m.row.ID, t.id), data, nil); err != nil {
 				return err
 			}
-			m.prog[t.id] = data
+			m.prog[t.id] = append(m.prog[t.id][:0], data...)
 		}
 	}
 	for _, id := range sortedKeys(m.prog) {
@@ -365,12 +407,12 @@ func writeSummary(b *pebble.Batch, m *partyModel) error {
 			delete(m.progIn, id)
 		}
 	}
-	data := sum.appendJSON(nil)
-	if !bytes.Equal(data, m.sum) {
+	*scratch = sum.appendJSON((*scratch)[:0])
+	if data := *scratch; !bytes.Equal(data, m.sum) {
 		if err := b.Set(summaryKey(m.row.ID), data, nil); err != nil {
 			return err
 		}
-		m.sum = data
+		m.sum = append(m.sum[:0], data...)
 	}
 	return nil
 }
