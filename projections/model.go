@@ -386,15 +386,15 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 	if len(lines) == 0 {
 		return nil
 	}
-	type cellKey struct {
-		sector int
-		scope  int
-		gas    int
+	type cellLine struct {
+		sector, scope, gas int
+		tco2e              events.Decimal
 	}
 	var bySector [8]acc
 	var byScope [4]acc
 	var byGas [9]acc
-	cells := map[cellKey]*acc{}
+	var buf [16]cellLine
+	cells := buf[:0]
 	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
 	for _, l := range lines {
 		if l.TCO2e == nil {
@@ -410,13 +410,7 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 		bySector[si].add(*l.TCO2e)
 		byScope[scope].add(*l.TCO2e)
 		byGas[gi].add(*l.TCO2e)
-		k := cellKey{si, scope, gi}
-		c := cells[k]
-		if c == nil {
-			c = &acc{}
-			cells[k] = c
-		}
-		c.add(*l.TCO2e)
+		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
 	}
 	for i, s := range sectorOrder {
 		if bySector[i].lines > 0 {
@@ -433,16 +427,19 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
 		}
 	}
-	keys := make([]cellKey, 0, len(cells))
-	for k := range cells {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b cellKey) int {
+	// Cells in (sector, scope, gas) order: sort the lines by cell, sum each run.
+	slices.SortStableFunc(cells, func(a, b cellLine) int {
 		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
 	})
-	for _, k := range keys {
-		c := cells[k]
+	for start := 0; start < len(cells); {
+		var c acc
+		k := cells[start]
+		end := start
+		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
+			c.add(cells[end].tco2e)
+		}
 		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
+		start = end
 	}
 	return b
 }
