@@ -537,7 +537,7 @@ func (t *txn) inventory(b *events.InventoryBody) error {
 		return err
 	}
 	row := InventoryRow{Year: b.Year, Event: t.ref, Framework: b.Framework, Level: b.Level, GWP: b.GWP, TotalTCO2e: *b.TotalTCO2e,
-		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
+		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), lines: b.Lines}
 	m.invs = append(m.invs, invHeaderOf(&row))
 	m.invsChanged()
 	if err := t.restand(m, b.Year, t.ref.Seq, &row); err != nil {

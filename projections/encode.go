@@ -473,9 +473,13 @@ func (r *InventoryRow) appendJSON(b []byte) []byte {
 	o.strOE("boundary_type", r.BoundaryType)
 	o.strOE("boundary", r.Boundary)
 	o.int("lines", r.Lines)
-	if r.Breakdown != nil {
+	switch {
+	case r.Breakdown != nil:
 		o.key("breakdown")
 		o.b = r.Breakdown.appendJSON(o.b)
+	case len(r.lines) > 0:
+		o.key("breakdown")
+		o.b = appendBreakdown(o.b, r.lines)
 	}
 	o.retractionOE("retracted", r.Retracted)
 	o.bool("current", r.Current)

@@ -2,10 +2,12 @@ package projections
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -206,6 +208,104 @@ func TestSpliceStanding(t *testing.T) {
 		row.Current, row.RestatedBy = current, by
 		if want, _ := reference(&row); !ok || !bytes.Equal(got, append([]byte("x"), want...)) {
 			t.Fatalf("splice of\n%s\n got %s (%v)\nwant x%s", stored, got, ok, want)
+		}
+	}
+}
+
+// breakdown builds the Breakdown of an inventory's lines: the reference for
+// appendBreakdown.
+func breakdown(lines []events.InventoryLine) *Breakdown {
+	if len(lines) == 0 {
+		return nil
+	}
+	type cellLine struct {
+		sector, scope, gas int
+		tco2e              events.Decimal
+	}
+	var bySector [8]acc
+	var byScope [4]acc
+	var byGas [9]acc
+	var buf [16]cellLine
+	cells := buf[:0]
+	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
+	for _, l := range lines {
+		if l.TCO2e == nil {
+			b.Notations = append(b.Notations, NotationLine{GPCRef: l.GPCRef, Gas: l.Gas, Notation: l.Notation, Explanation: l.Explanation})
+			continue
+		}
+		sector, _ := events.GPCSector(l.GPCRef)
+		scope, _ := events.GPCScope(l.GPCRef)
+		si, gi := slices.Index(sectorOrder, sector), slices.Index(gasOrder, l.Gas)
+		if si < 0 || gi < 0 || scope < 1 || scope > 3 {
+			continue // not in a valid body
+		}
+		bySector[si].add(*l.TCO2e)
+		byScope[scope].add(*l.TCO2e)
+		byGas[gi].add(*l.TCO2e)
+		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
+	}
+	for i, s := range sectorOrder {
+		if bySector[i].lines > 0 {
+			b.BySector = append(b.BySector, SectorAmount{Sector: s, TCO2e: bySector[i].number(), Lines: bySector[i].lines})
+		}
+	}
+	for s := 1; s <= 3; s++ {
+		if byScope[s].lines > 0 {
+			b.ByScope = append(b.ByScope, ScopeAmount{Scope: s, TCO2e: byScope[s].number(), Lines: byScope[s].lines})
+		}
+	}
+	for i, g := range gasOrder {
+		if byGas[i].lines > 0 {
+			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
+		}
+	}
+	// Cells in (sector, scope, gas) order: sort the lines by cell, sum each run.
+	slices.SortStableFunc(cells, func(a, b cellLine) int {
+		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
+	})
+	for start := 0; start < len(cells); {
+		var c acc
+		k := cells[start]
+		end := start
+		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
+			c.add(cells[end].tco2e)
+		}
+		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
+		start = end
+	}
+	return b
+}
+
+// appendBreakdown writes what encoding/json writes for breakdown's Breakdown.
+func TestAppendBreakdown(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, uint64(time.Now().UnixNano())))
+	refs := []string{"I.1.1", "I.1.2", "I.2.1", "I.3.1", "I.7.1", "II.1.1", "II.2.2", "III.1.1", "III.4.1", "IV.1", "V.1", "X.9", ""}
+	gases := append(events.Gases(), events.GasCO2e, "bogus")
+	for i := 0; i < 3000; i++ {
+		lines := make([]events.InventoryLine, 1+r.IntN(30))
+		if i == 0 { // sums beyond int64
+			lines = make([]events.InventoryLine, 12)
+			for j := range lines {
+				v := events.Decimal(999_999_999_999_999_999)
+				lines[j] = events.InventoryLine{GPCRef: "I.1.1", Gas: "CO2", TCO2e: &v}
+			}
+		}
+		for j := range lines {
+			l := &lines[j]
+			if i == 0 {
+				break
+			}
+			l.GPCRef, l.Gas = refs[r.IntN(len(refs))], gases[r.IntN(len(gases))]
+			if r.IntN(5) == 0 {
+				l.Notation, l.Explanation = "NE", trickyStrings[r.IntN(len(trickyStrings))]
+				continue
+			}
+			v := events.Decimal([]int64{0, 1, 1500, 431_000_000_000, 999_999_999_999_999_999, r.Int64N(1e15)}[r.IntN(6)])
+			l.TCO2e = &v
+		}
+		want, _ := reference(breakdown(lines))
+		if got := appendBreakdown([]byte("x"), lines); !bytes.Equal(got, append([]byte("x"), want...)) {
+			t.Fatalf("lines %+v:\n got %s\nwant x%s", lines, got, want)
 		}
 	}
 }

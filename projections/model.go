@@ -381,11 +381,11 @@ var (
 	gasOrder    = append(events.Gases(), events.GasCO2e)
 )
 
-// breakdown sums an inventory's lines by sector, scope, gas and all three.
-func breakdown(lines []events.InventoryLine) *Breakdown {
-	if len(lines) == 0 {
-		return nil
-	}
+// appendBreakdown appends the JSON of an inventory's Breakdown for lines (not
+// empty): its lines summed by sector, scope, gas and all three, each with its line
+// count (lines with a notation key listed apart), written as the sums are made
+// without building a Breakdown (TestAppendBreakdown compares it with one).
+func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 	type cellLine struct {
 		sector, scope, gas int
 		tco2e              events.Decimal
@@ -395,10 +395,10 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 	var byGas [9]acc
 	var buf [16]cellLine
 	cells := buf[:0]
-	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
+	notations := false
 	for _, l := range lines {
 		if l.TCO2e == nil {
-			b.Notations = append(b.Notations, NotationLine{GPCRef: l.GPCRef, Gas: l.Gas, Notation: l.Notation, Explanation: l.Explanation})
+			notations = true
 			continue
 		}
 		sector, _ := events.GPCSector(l.GPCRef)
@@ -412,22 +412,46 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 		byGas[gi].add(*l.TCO2e)
 		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
 	}
+	amount := func(b []byte, n int, name, value string, isInt bool, intValue int, a *acc) []byte {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, `{"`...), name...), `":`...)
+		if isInt {
+			b = appendInt(b, intValue)
+		} else {
+			b = appendString(b, value)
+		}
+		b = append(b, `,"tco2e":`...)
+		b = appendNumber(b, a.number())
+		b = append(b, `,"lines":`...)
+		return append(appendInt(b, a.lines), '}')
+	}
+	b = append(b, `{"by_sector":[`...)
+	n := 0
 	for i, s := range sectorOrder {
 		if bySector[i].lines > 0 {
-			b.BySector = append(b.BySector, SectorAmount{Sector: s, TCO2e: bySector[i].number(), Lines: bySector[i].lines})
+			b = amount(b, n, "sector", s, false, 0, &bySector[i])
+			n++
 		}
 	}
+	b = append(b, `],"by_scope":[`...)
+	n = 0
 	for s := 1; s <= 3; s++ {
 		if byScope[s].lines > 0 {
-			b.ByScope = append(b.ByScope, ScopeAmount{Scope: s, TCO2e: byScope[s].number(), Lines: byScope[s].lines})
+			b = amount(b, n, "scope", "", true, s, &byScope[s])
+			n++
 		}
 	}
+	b = append(b, `],"by_gas":[`...)
+	n = 0
 	for i, g := range gasOrder {
 		if byGas[i].lines > 0 {
-			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
+			b = amount(b, n, "gas", g, false, 0, &byGas[i])
+			n++
 		}
 	}
-	// Cells in (sector, scope, gas) order: sort the lines by cell, sum each run.
+	b = append(b, `],"cells":[`...)
 	slices.SortStableFunc(cells, func(a, b cellLine) int {
 		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
 	})
@@ -438,8 +462,42 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
 			c.add(cells[end].tco2e)
 		}
-		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
+		if start > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"sector":`...)
+		b = appendString(b, sectorOrder[k.sector])
+		b = append(b, `,"scope":`...)
+		b = appendInt(b, k.scope)
+		b = append(b, `,"gas":`...)
+		b = appendString(b, gasOrder[k.gas])
+		b = append(b, `,"tco2e":`...)
+		b = appendNumber(b, c.number())
+		b = append(b, `,"lines":`...)
+		b = append(appendInt(b, c.lines), '}')
 		start = end
 	}
-	return b
+	b = append(b, ']')
+	if notations {
+		b = append(b, `,"notation_keys":[`...)
+		n = 0
+		for i := range lines {
+			l := &lines[i]
+			if l.TCO2e != nil {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			o := openObj(b)
+			o.str("gpc_ref", l.GPCRef)
+			o.str("gas", l.Gas)
+			o.str("notation", l.Notation)
+			o.str("explanation", l.Explanation)
+			b = o.close()
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }

@@ -157,6 +157,9 @@ type InventoryRow struct {
 	// raw is the row as stored, when the read path did not decode it: MarshalJSON
 	// writes it as is.
 	raw []byte
+	// lines, when set (and Breakdown nil), are the inventory's lines: the row's
+	// breakdown is written from them (appendBreakdown) without building Breakdown.
+	lines []events.InventoryLine
 }
 
 // MarshalJSON implements json.Marshaler: the row's fields, or its stored bytes.
