@@ -17,7 +17,8 @@ import (
 // batch. A valid entry writes its event row, its id row and the rows of its type,
 // and rewrites the summary and progress rows it changes; a rejected entry
 // (a.Finding set) writes only its row under p/rejected/. Every entry also sets
-// p/applied to a.Index+1, in the same batch as the ledger's applied position.
+// p/applied to a.Index+1, in the same batch as the ledger's applied position (once
+// the applier calls Finish, Finish sets it for the group's last entry).
 //
 // Apply must be called from one goroutine, for consecutive indexes; after an
 // error, or when a.Index is not the one after the last Apply, the in-memory models
@@ -33,7 +34,9 @@ func (v *Views) Apply(b *pebble.Batch, a *ledger.Applied) (err error) {
 		}
 		v.next = a.Index + 1
 	}()
-	if err := b.Set([]byte(keyApplied), u64Bytes(a.Index+1), nil); err != nil {
+	if v.deferring {
+		v.unfinished = true // Finish sets p/applied
+	} else if err := b.Set([]byte(keyApplied), u64Bytes(a.Index+1), nil); err != nil {
 		return err
 	}
 	t := &txn{v: v, b: b, a: a}
@@ -55,10 +58,11 @@ func (v *Views) Committed(group []*ledger.Applied) {
 	if len(group) == 0 {
 		return
 	}
-	if len(v.dirty) > 0 {
+	if v.unfinished || len(v.dirty) > 0 {
 		// Not expected: the applier that called Finish before did not call it for this
-		// group, so its summaries were not written. Stop deferring; a rebuild repairs
-		// the rows.
+		// group, so its summaries and p/applied were not written. Stop deferring; a
+		// rebuild repairs the rows.
+		v.unfinished = false
 		v.lg.Error("projections: a group was committed without Finish; summaries may be stale until a rebuild", "index", group[0].Index)
 		v.deferring, v.models = false, nil
 	}
@@ -96,9 +100,16 @@ func (v *Views) Committed(group []*ledger.Applied) {
 // Finish is called by the applier once per group, after the group's last Apply and
 // before the batch commits (the ledger's optional GroupFinisher). Once the applier
 // has called it, Apply leaves the summary and progress rows of the parties it
-// changes to Finish, which writes each changed party's rows once per group instead
-// of once per entry. The rows are the same either way.
+// changes, and p/applied, to Finish, which writes each changed party's rows once per
+// group instead of once per entry. The rows are the same either way.
 func (v *Views) Finish(b *pebble.Batch) error {
+	if v.unfinished {
+		if err := b.Set([]byte(keyApplied), u64Bytes(v.next), nil); err != nil {
+			v.models = nil
+			return err
+		}
+		v.unfinished = false
+	}
 	for _, id := range sortedKeys(v.dirty) {
 		if err := writeSummary(b, v.dirty[id], &v.scratch); err != nil {
 			v.models = nil
@@ -111,6 +122,7 @@ func (v *Views) Finish(b *pebble.Batch) error {
 }
 
 func (v *Views) resetModels() {
+	v.unfinished = false
 	v.docs.reset()
 	v.models = map[string]*partyModel{}
 	v.pending = map[uint64][]Notice{}

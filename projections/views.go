@@ -137,7 +137,10 @@ type Views struct {
 	// parties whose summary and progress rows Finish must rewrite.
 	deferring bool
 	dirty     map[string]*partyModel
-	scratch   []byte // a buffer to encode rows in (the batch copies what it is given)
+	// unfinished: deferring, and entries were applied since the last Finish, which
+	// must set p/applied.
+	unfinished bool
+	scratch    []byte // a buffer to encode rows in (the batch copies what it is given)
 
 	node atomic.Pointer[ledger.Node]
 	conn atomic.Pointer[nats.Conn]
