@@ -41,10 +41,19 @@ func (v *Views) Apply(b *pebble.Batch, a *ledger.Applied) (err error) {
 	}
 	t := &txn{v: v, b: b, a: a}
 	if a.Finding != nil || a.Entry == nil {
-		return t.rejected()
+		if err := t.rejected(); err != nil || v.deferring {
+			return err
+		}
+		return v.writeRows(b, 1)
 	}
 	if err := t.apply(); err != nil {
 		return fmt.Errorf("projections: entry %d (%s %s): %w", a.Index, a.Entry.Payload.Type, a.Entry.Payload.ID, err)
+	}
+	if !v.deferring {
+		// The applier may not call Finish: the entry's rows go into the batch now.
+		if err := v.writeRows(b, 1); err != nil {
+			return err
+		}
 	}
 	if len(t.notices) > 0 {
 		v.pending[a.Index] = t.notices
@@ -110,19 +119,21 @@ func (v *Views) Finish(b *pebble.Batch) error {
 		}
 		v.unfinished = false
 	}
-	for _, id := range sortedKeys(v.dirty) {
-		if err := writeSummary(b, v.dirty[id], &v.scratch); err != nil {
-			v.models = nil
-			return fmt.Errorf("projections: summary of %s: %w", id, err)
-		}
+	if err := v.writeRows(b, v.cfg.Workers); err != nil {
+		v.models = nil
+		return fmt.Errorf("projections: rows of the group: %w", err)
 	}
-	clear(v.dirty)
+	if err := v.writeSummaries(b, v.cfg.Workers); err != nil {
+		v.models = nil
+		return fmt.Errorf("projections: summaries of the group: %w", err)
+	}
 	v.deferring = true
 	return nil
 }
 
 func (v *Views) resetModels() {
 	v.unfinished = false
+	v.rows.reset()
 	v.docs.reset()
 	v.models = map[string]*partyModel{}
 	v.pending = map[uint64][]Notice{}
@@ -136,31 +147,6 @@ type txn struct {
 	a       *ledger.Applied
 	ref     EventRef
 	notices []Notice
-}
-
-func (t *txn) set(k key, row any) error {
-	data, err := encodeRow(t.v.scratch[:0], row)
-	if err != nil {
-		return fmt.Errorf("marshal %q: %w", k, err)
-	}
-	t.v.scratch = data
-	return t.b.Set(k, data, nil) // the batch copies data
-}
-
-// get reads the row at k into row; false when there is none.
-func (t *txn) get(k key, row any) (bool, error) {
-	data, closer, err := t.b.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer closer.Close()
-	if err := json.Unmarshal(data, row); err != nil {
-		return false, fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)
-	}
-	return true, nil
 }
 
 // update rewrites the row at k with edit; the row must exist.
@@ -233,6 +219,11 @@ func (t *txn) model(party string) (*partyModel, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: party %s has no row", ErrCorrupt, party)
+	}
+	// loadModel reads the party's rows from the batch.
+	if err := t.v.writeRows(t.b, 1, prefixOf(pfxTarget, party), prefixOf(pfxInventory, party), prefixOf(pfxPlan, party),
+		prefixOf(pfxPartnership, party), prefixOf(pfxProgress, party), summaryKey(party)); err != nil {
+		return nil, err
 	}
 	m, err := loadModel(t.b, row)
 	if err != nil {
@@ -336,6 +327,16 @@ func (t *txn) restand(m *partyModel, year int, self uint64, row *InventoryRow) e
 // the new standing would give, without decoding it. (No string can hold that
 // sequence unescaped, and no field before it has a member of that name.)
 func (t *txn) restandRow(k key, current bool, by []Ref) error {
+	if p := t.v.rows.lookup(k); p != nil {
+		r, ok := p.row.(*InventoryRow)
+		if !ok {
+			return fmt.Errorf("%w: row %q is not an inventory", ErrCorrupt, k)
+		}
+		c := *r
+		c.Current, c.RestatedBy = current, by
+		p.row = &c
+		return nil
+	}
 	data, closer, err := t.b.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return fmt.Errorf("%w: row %q is missing", ErrCorrupt, k)
@@ -389,11 +390,29 @@ func (t *txn) recompute(m *partyModel) error {
 	return writeSummary(t.b, m, &t.v.scratch)
 }
 
-// writeSummary rewrites a party's summary and progress rows when they changed. A
-// target's progress is assessed again only when its current revision or the
-// party's inventories changed since it was last assessed.
+// writeSummary rewrites a party's summary and progress rows when they changed.
 // scratch is a buffer to encode in.
 func writeSummary(b *pebble.Batch, m *partyModel, scratch *[]byte) error {
+	for _, w := range m.summaryWrites(scratch, nil) {
+		var err error
+		if w.data == nil {
+			err = b.Delete(w.key, nil)
+		} else {
+			err = b.Set(w.key, w.data, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summaryWrites appends to out the writes that bring the party's summary and
+// progress rows up to date (the rows that changed), and records them in the model as
+// written. A target's progress is assessed again only when its current revision or
+// the party's inventories changed since it was last assessed. scratch is a buffer
+// to encode in; the data of the writes are the model's copies.
+func (m *partyModel) summaryWrites(scratch *[]byte, out []summaryWrite) []summaryWrite {
 	sum, active := m.summary()
 	for _, t := range active {
 		in := progInput{rev: t.cur.ref, invVer: m.invVer}
@@ -404,29 +423,23 @@ func writeSummary(b *pebble.Batch, m *partyModel, scratch *[]byte) error {
 		*scratch = pr.appendJSON((*scratch)[:0])
 		m.progIn[t.id] = in
 		if data := *scratch; !bytes.Equal(data, m.prog[t.id]) {
-			if err := b.Set(progressKey(m.row.ID, t.id), data, nil); err != nil {
-				return err
-			}
-			m.prog[t.id] = append(m.prog[t.id][:0], data...)
+			m.prog[t.id] = append(m.prog[t.id][:0:0], data...)
+			out = append(out, summaryWrite{key: progressKey(m.row.ID, t.id), data: m.prog[t.id]})
 		}
 	}
 	for _, id := range sortedKeys(m.prog) {
 		if !slices.ContainsFunc(active, func(t activeTarget) bool { return t.id == id }) {
-			if err := b.Delete(progressKey(m.row.ID, id), nil); err != nil {
-				return err
-			}
+			out = append(out, summaryWrite{key: progressKey(m.row.ID, id)})
 			delete(m.prog, id)
 			delete(m.progIn, id)
 		}
 	}
 	*scratch = sum.appendJSON((*scratch)[:0])
 	if data := *scratch; !bytes.Equal(data, m.sum) {
-		if err := b.Set(summaryKey(m.row.ID), data, nil); err != nil {
-			return err
-		}
-		m.sum = append(m.sum[:0], data...)
+		m.sum = append(m.sum[:0:0], data...)
+		out = append(out, summaryWrite{key: summaryKey(m.row.ID), data: m.sum})
 	}
-	return nil
+	return out
 }
 
 // apply writes the rows of a valid entry.
@@ -650,7 +663,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 	case events.TypeEndorsement:
 		t.notify(viewParties, id.Party)
 		var keys []key
-		err = scan(t.b, endorsementKey(id.Party, id.Seq), func(k, v []byte) error {
+		err = t.scanBatch(endorsementKey(id.Party, id.Seq), func(k, v []byte) error {
 			keys = append(keys, key(bytes.Clone(k)))
 			return nil
 		})
@@ -728,7 +741,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 	}
 	// Attestations of the retracted event stay, marked.
 	var atts []AttestationRow
-	err = scan(t.b, prefixOf(pfxAttSubject, b.EventID), func(k, v []byte) error {
+	err = t.scanBatch(prefixOf(pfxAttSubject, b.EventID), func(k, v []byte) error {
 		var row AttestationRow
 		if err := json.Unmarshal(v, &row); err != nil {
 			return fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)

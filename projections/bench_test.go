@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -231,8 +232,9 @@ func partyGetLoad(b *testing.B, e *env, node *ledger.Node) {
 // BenchmarkApply measures the views' own cost per entry on the applier's goroutine:
 // the generated network replayed into an in-memory Pebble in groups of 512, with the
 // entries parsed and their signatures checked beforehand. "views" writes summaries
-// per entry, "views-finish" once per group (Finish); "noop" is the same loop with a
-// projector that writes nothing.
+// per entry, "views-finish" once per group (Finish), with the default workers;
+// "views-finish-workers=N" the same with N workers (1, and one per core); "noop" is
+// the same loop with a projector that writes nothing.
 func BenchmarkApply(b *testing.B) {
 	n := eventtest.New("apply", "")
 	n.Now, n.Step = netStart, time.Second
@@ -291,6 +293,11 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.Run("views", func(b *testing.B) { run(b, false, func() ledger.Projector { return newViews(b, Config{}) }) })
 	b.Run("views-finish", func(b *testing.B) { run(b, true, func() ledger.Projector { return newViews(b, Config{}) }) })
+	for _, w := range slices.Compact([]int{1, runtime.GOMAXPROCS(0)}) {
+		b.Run(fmt.Sprintf("views-finish-workers=%d", w), func(b *testing.B) {
+			run(b, true, func() ledger.Projector { return newViews(b, Config{Workers: w}) })
+		})
+	}
 	b.Run("noop", func(b *testing.B) { run(b, false, func() ledger.Projector { return noopProjector{} }) })
 }
 

@@ -45,7 +45,7 @@ func frozenEntries(seed string, build func(*eventtest.Network)) [][]byte {
 }
 
 // TestFrozenDigests replays each frozen log with groups of 1 and of 512 entries and
-// gets its frozen digest.
+// 1, 2 and 8 workers, and gets its frozen digest every time.
 func TestFrozenDigests(t *testing.T) {
 	for _, l := range frozenLogs {
 		t.Run(l.name, func(t *testing.T) {
@@ -53,15 +53,18 @@ func TestFrozenDigests(t *testing.T) {
 				t.Skip("long")
 			}
 			entries := frozenEntries("frozen", l.build)
-			for _, group := range []int{1, 512} {
-				h := openHarness(t, vfs.NewMem(), entries, true)
-				for int(h.applied()) < len(entries) {
-					h.step(group)
-				}
-				got := h.digest()
-				h.db.Close()
-				if got.Index != uint64(l.entries) || got.Rows != l.rows || hex.EncodeToString([]byte(got.Digest)) != l.digest {
-					t.Errorf("groups of %d: index %d, %d rows, digest %x; want %d, %d, %s", group, got.Index, got.Rows, got.Digest, l.entries, l.rows, l.digest)
+			for _, workers := range []int{1, 2, 8} {
+				for _, group := range []int{1, 512} {
+					h := openHarness(t, vfs.NewMem(), entries, true)
+					h.v = newViews(t, Config{Workers: workers})
+					for int(h.applied()) < len(entries) {
+						h.step(group)
+					}
+					got := h.digest()
+					h.db.Close()
+					if got.Index != uint64(l.entries) || got.Rows != l.rows || hex.EncodeToString([]byte(got.Digest)) != l.digest {
+						t.Errorf("%d workers, groups of %d: index %d, %d rows, digest %x; want %d, %d, %s", workers, group, got.Index, got.Rows, got.Digest, l.entries, l.rows, l.digest)
+					}
 				}
 			}
 		})
