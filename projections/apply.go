@@ -447,7 +447,7 @@ func (t *txn) apply() error {
 	e := t.a.Entry
 	p := e.Payload
 	t.ref = EventRef{EventID: p.ID, Index: t.a.Index, Seq: p.Seq, Time: p.Time}
-	ev := EventRow{Seq: p.Seq, ID: p.ID, Index: t.a.Index, Type: p.Type, Time: p.Time, Hash: e.Hash.String()}
+	ev := EventRow{Seq: p.Seq, ID: p.ID, Index: t.a.Index, Type: p.Type, Time: p.Time, hash: e.Hash, hashSet: true}
 	if err := t.set(eventKey(p.Party, p.Seq), &ev); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -314,7 +315,12 @@ func (r *EventRow) appendJSON(b []byte) []byte {
 	o.u64("index", r.Index)
 	o.str("type", r.Type)
 	o.str("time", r.Time)
-	o.str("hash", r.Hash)
+	if r.hashSet && r.Hash == "" {
+		o.key("hash")
+		o.b = append(hex.AppendEncode(append(o.b, '"'), r.hash[:]), '"')
+	} else {
+		o.str("hash", r.Hash)
+	}
 	o.retractionOE("retracted", r.Retracted)
 	return o.close()
 }

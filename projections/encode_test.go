@@ -331,3 +331,23 @@ func TestAppendBreakdown(t *testing.T) {
 		}
 	}
 }
+
+// An event row made with its hash (written in hex by the encoder) encodes as the row
+// with the hash's hex string.
+func TestEventRowHash(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, uint64(time.Now().UnixNano())))
+	for i := 0; i < 100; i++ {
+		var row EventRow
+		fill(r, reflect.ValueOf(&row).Elem())
+		for j := range row.hash {
+			row.hash[j] = byte(r.Uint32())
+		}
+		row.Hash, row.hashSet = "", true
+		got, _ := encodeRow(nil, &row)
+		plain := row
+		plain.Hash, plain.hashSet = row.hash.String(), false
+		if want, _ := reference(&plain); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	}
+}

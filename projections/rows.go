@@ -87,6 +87,11 @@ type EventRow struct {
 	Time      string      `json:"time"`
 	Hash      string      `json:"hash"`
 	Retracted *Retraction `json:"retracted,omitempty"`
+
+	// hash, when hashSet (and Hash is ""), is the hash the row was made with: the
+	// encoder writes it in hex without a string in between.
+	hash    events.Hash
+	hashSet bool
 }
 
 // IDRow finds a valid event's rows from its id (for retractions and attestations).
