@@ -95,7 +95,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("negative RingSize or SubscriberBuffer"))
 	}
 	if c.Workers < 0 {
-		errs = append(errs, fmt.Errorf("Workers %d is negative", c.Workers))
+		errs = append(errs, fmt.Errorf("negative Workers %d", c.Workers))
 	}
 	return errors.Join(errs...)
 }
