@@ -17,7 +17,8 @@ import (
 // batch. A valid entry writes its event row, its id row and the rows of its type,
 // and rewrites the summary and progress rows it changes; a rejected entry
 // (a.Finding set) writes only its row under p/rejected/. Every entry also sets
-// p/applied to a.Index+1, in the same batch as the ledger's applied position.
+// p/applied to a.Index+1, in the same batch as the ledger's applied position (once
+// the applier calls Finish, Finish sets it for the group's last entry).
 //
 // Apply must be called from one goroutine, for consecutive indexes; after an
 // error, or when a.Index is not the one after the last Apply, the in-memory models
@@ -33,15 +34,26 @@ func (v *Views) Apply(b *pebble.Batch, a *ledger.Applied) (err error) {
 		}
 		v.next = a.Index + 1
 	}()
-	if err := b.Set([]byte(keyApplied), u64Bytes(a.Index+1), nil); err != nil {
+	if v.deferring {
+		v.unfinished = true // Finish sets p/applied
+	} else if err := b.Set([]byte(keyApplied), u64Bytes(a.Index+1), nil); err != nil {
 		return err
 	}
 	t := &txn{v: v, b: b, a: a}
 	if a.Finding != nil || a.Entry == nil {
-		return t.rejected()
+		if err := t.rejected(); err != nil || v.deferring {
+			return err
+		}
+		return v.writeRows(b, 1)
 	}
 	if err := t.apply(); err != nil {
 		return fmt.Errorf("projections: entry %d (%s %s): %w", a.Index, a.Entry.Payload.Type, a.Entry.Payload.ID, err)
+	}
+	if !v.deferring {
+		// The applier may not call Finish: the entry's rows go into the batch now.
+		if err := v.writeRows(b, 1); err != nil {
+			return err
+		}
 	}
 	if len(t.notices) > 0 {
 		v.pending[a.Index] = t.notices
@@ -55,10 +67,11 @@ func (v *Views) Committed(group []*ledger.Applied) {
 	if len(group) == 0 {
 		return
 	}
-	if len(v.dirty) > 0 {
+	if v.unfinished || len(v.dirty) > 0 {
 		// Not expected: the applier that called Finish before did not call it for this
-		// group, so its summaries were not written. Stop deferring; a rebuild repairs
-		// the rows.
+		// group, so its summaries and p/applied were not written. Stop deferring; a
+		// rebuild repairs the rows.
+		v.unfinished = false
 		v.lg.Error("projections: a group was committed without Finish; summaries may be stale until a rebuild", "index", group[0].Index)
 		v.deferring, v.models = false, nil
 	}
@@ -96,21 +109,31 @@ func (v *Views) Committed(group []*ledger.Applied) {
 // Finish is called by the applier once per group, after the group's last Apply and
 // before the batch commits (the ledger's optional GroupFinisher). Once the applier
 // has called it, Apply leaves the summary and progress rows of the parties it
-// changes to Finish, which writes each changed party's rows once per group instead
-// of once per entry. The rows are the same either way.
+// changes, and p/applied, to Finish, which writes each changed party's rows once per
+// group instead of once per entry. The rows are the same either way.
 func (v *Views) Finish(b *pebble.Batch) error {
-	for _, id := range sortedKeys(v.dirty) {
-		if err := writeSummary(b, v.dirty[id]); err != nil {
+	if v.unfinished {
+		if err := b.Set([]byte(keyApplied), u64Bytes(v.next), nil); err != nil {
 			v.models = nil
-			return fmt.Errorf("projections: summary of %s: %w", id, err)
+			return err
 		}
+		v.unfinished = false
 	}
-	clear(v.dirty)
+	if err := v.writeRows(b, v.cfg.Workers); err != nil {
+		v.models = nil
+		return fmt.Errorf("projections: rows of the group: %w", err)
+	}
+	if err := v.writeSummaries(b, v.cfg.Workers); err != nil {
+		v.models = nil
+		return fmt.Errorf("projections: summaries of the group: %w", err)
+	}
 	v.deferring = true
 	return nil
 }
 
 func (v *Views) resetModels() {
+	v.unfinished = false
+	v.rows.reset()
 	v.docs.reset()
 	v.models = map[string]*partyModel{}
 	v.pending = map[uint64][]Notice{}
@@ -124,30 +147,6 @@ type txn struct {
 	a       *ledger.Applied
 	ref     EventRef
 	notices []Notice
-}
-
-func (t *txn) set(k key, row any) error {
-	data, err := marshal(row)
-	if err != nil {
-		return fmt.Errorf("marshal %q: %w", k, err)
-	}
-	return t.b.Set(k, data, nil)
-}
-
-// get reads the row at k into row; false when there is none.
-func (t *txn) get(k key, row any) (bool, error) {
-	data, closer, err := t.b.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer closer.Close()
-	if err := json.Unmarshal(data, row); err != nil {
-		return false, fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)
-	}
-	return true, nil
 }
 
 // update rewrites the row at k with edit; the row must exist.
@@ -220,6 +219,11 @@ func (t *txn) model(party string) (*partyModel, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: party %s has no row", ErrCorrupt, party)
+	}
+	// loadModel reads the party's rows from the batch.
+	if err := t.v.writeRows(t.b, 1, prefixOf(pfxTarget, party), prefixOf(pfxInventory, party), prefixOf(pfxPlan, party),
+		prefixOf(pfxPartnership, party), prefixOf(pfxProgress, party), summaryKey(party)); err != nil {
+		return nil, err
 	}
 	m, err := loadModel(t.b, row)
 	if err != nil {
@@ -311,10 +315,60 @@ func (t *txn) restand(m *partyModel, year int, self uint64, row *InventoryRow) e
 			return
 		}
 		if err == nil {
-			err = update(t, inventoryKey(m.row.ID, h.year, h.seq), func(r *InventoryRow) { r.Current, r.RestatedBy = current, by })
+			err = t.restandRow(inventoryKey(m.row.ID, h.year, h.seq), current, by)
 		}
 	})
 	return err
+}
+
+// restandRow rewrites the standing of the stored inventory row at k. Current and
+// RestatedBy are the row's last two fields, so the new row is the stored bytes up to
+// ,"current": followed by the new standing: the bytes encoding the decoded row with
+// the new standing would give, without decoding it. (No string can hold that
+// sequence unescaped, and no field before it has a member of that name.)
+func (t *txn) restandRow(k key, current bool, by []Ref) error {
+	if p := t.v.rows.lookup(k); p != nil {
+		r, ok := p.row.(*InventoryRow)
+		if !ok {
+			return fmt.Errorf("%w: row %q is not an inventory", ErrCorrupt, k)
+		}
+		c := *r
+		c.Current, c.RestatedBy = current, by
+		p.row = &c
+		return nil
+	}
+	data, closer, err := t.b.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("%w: row %q is missing", ErrCorrupt, k)
+	}
+	if err != nil {
+		return err
+	}
+	out, ok := spliceStanding(t.v.scratch[:0], data, current, by)
+	closer.Close()
+	if !ok {
+		return fmt.Errorf("%w: row %q has no standing", ErrCorrupt, k)
+	}
+	t.v.scratch = out
+	return t.b.Set(k, out, nil)
+}
+
+// spliceStanding appends to dst the inventory row JSON row with its standing
+// (the fields current and restated_by) replaced; false when row does not end in
+// them.
+func spliceStanding(dst, row []byte, current bool, by []Ref) ([]byte, bool) {
+	i := bytes.LastIndex(row, []byte(`,"current":`))
+	if i < 0 || len(row) == 0 || row[len(row)-1] != '}' {
+		return dst, false
+	}
+	dst = append(dst, row[:i]...)
+	dst = append(dst, `,"current":`...)
+	dst = appendBool(dst, current)
+	if len(by) > 0 {
+		dst = append(dst, `,"restated_by":`...)
+		dst = appendArray(dst, by, appendRefElem)
+	}
+	return append(dst, '}'), true
 }
 
 // Target row actions.
@@ -333,44 +387,59 @@ func (t *txn) recompute(m *partyModel) error {
 		t.v.dirty[m.row.ID] = m
 		return nil
 	}
-	return writeSummary(t.b, m)
+	return writeSummary(t.b, m, &t.v.scratch)
 }
 
 // writeSummary rewrites a party's summary and progress rows when they changed.
-func writeSummary(b *pebble.Batch, m *partyModel) error {
-	sum, progress := m.summary()
-	for _, id := range sortedKeys(progress) {
-		pr := progress[id]
-		data, err := marshal(&pr)
+// scratch is a buffer to encode in.
+func writeSummary(b *pebble.Batch, m *partyModel, scratch *[]byte) error {
+	for _, w := range m.summaryWrites(scratch, nil) {
+		var err error
+		if w.data == nil {
+			err = b.Delete(w.key, nil)
+		} else {
+			err = b.Set(w.key, w.data, nil)
+		}
 		if err != nil {
 			return err
 		}
-		if !bytes.Equal(data, m.prog[id]) {
-			if err := b.Set(progressKey(m.row.ID, id), data, nil); err != nil {
-				return err
-			}
-			m.prog[id] = data
+	}
+	return nil
+}
+
+// summaryWrites appends to out the writes that bring the party's summary and
+// progress rows up to date (the rows that changed), and records them in the model as
+// written. A target's progress is assessed again only when its current revision or
+// the party's inventories changed since it was last assessed. scratch is a buffer
+// to encode in; the data of the writes are the model's copies.
+func (m *partyModel) summaryWrites(scratch *[]byte, out []summaryWrite) []summaryWrite {
+	sum, active := m.summary()
+	for _, t := range active {
+		in := progInput{rev: t.cur.ref, invVer: m.invVer}
+		if old, ok := m.progIn[t.id]; ok && old == in {
+			continue
+		}
+		pr := m.progress(t)
+		*scratch = pr.appendJSON((*scratch)[:0])
+		m.progIn[t.id] = in
+		if data := *scratch; !bytes.Equal(data, m.prog[t.id]) {
+			m.prog[t.id] = append(m.prog[t.id][:0:0], data...)
+			out = append(out, summaryWrite{key: progressKey(m.row.ID, t.id), data: m.prog[t.id]})
 		}
 	}
 	for _, id := range sortedKeys(m.prog) {
-		if _, ok := progress[id]; !ok {
-			if err := b.Delete(progressKey(m.row.ID, id), nil); err != nil {
-				return err
-			}
+		if !slices.ContainsFunc(active, func(t activeTarget) bool { return t.id == id }) {
+			out = append(out, summaryWrite{key: progressKey(m.row.ID, id)})
 			delete(m.prog, id)
+			delete(m.progIn, id)
 		}
 	}
-	data, err := marshal(&sum)
-	if err != nil {
-		return err
+	*scratch = sum.appendJSON((*scratch)[:0])
+	if data := *scratch; !bytes.Equal(data, m.sum) {
+		m.sum = append(m.sum[:0:0], data...)
+		out = append(out, summaryWrite{key: summaryKey(m.row.ID), data: m.sum})
 	}
-	if !bytes.Equal(data, m.sum) {
-		if err := b.Set(summaryKey(m.row.ID), data, nil); err != nil {
-			return err
-		}
-		m.sum = data
-	}
-	return nil
+	return out
 }
 
 // apply writes the rows of a valid entry.
@@ -378,7 +447,7 @@ func (t *txn) apply() error {
 	e := t.a.Entry
 	p := e.Payload
 	t.ref = EventRef{EventID: p.ID, Index: t.a.Index, Seq: p.Seq, Time: p.Time}
-	ev := EventRow{Seq: p.Seq, ID: p.ID, Index: t.a.Index, Type: p.Type, Time: p.Time, Hash: e.Hash.String()}
+	ev := EventRow{Seq: p.Seq, ID: p.ID, Index: t.a.Index, Type: p.Type, Time: p.Time, hash: e.Hash, hashSet: true}
 	if err := t.set(eventKey(p.Party, p.Seq), &ev); err != nil {
 		return err
 	}
@@ -493,8 +562,9 @@ func (t *txn) inventory(b *events.InventoryBody) error {
 		return err
 	}
 	row := InventoryRow{Year: b.Year, Event: t.ref, Framework: b.Framework, Level: b.Level, GWP: b.GWP, TotalTCO2e: *b.TotalTCO2e,
-		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), Breakdown: breakdown(b.Lines)}
+		Restates: b.Restates, Source: b.Source, BoundaryType: b.BoundaryType, Boundary: b.Boundary, Lines: len(b.Lines), lines: b.Lines}
 	m.invs = append(m.invs, invHeaderOf(&row))
+	m.invsChanged()
 	if err := t.restand(m, b.Year, t.ref.Seq, &row); err != nil {
 		return err
 	}
@@ -593,7 +663,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 	case events.TypeEndorsement:
 		t.notify(viewParties, id.Party)
 		var keys []key
-		err = scan(t.b, endorsementKey(id.Party, id.Seq), func(k, v []byte) error {
+		err = t.scanBatch(endorsementKey(id.Party, id.Seq), func(k, v []byte) error {
 			keys = append(keys, key(bytes.Clone(k)))
 			return nil
 		})
@@ -620,6 +690,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 					m.invs[i].retracted = true
 				}
 			}
+			m.invsChanged()
 		}, func(r *InventoryRow) { r.Retracted = mark })
 		if err == nil {
 			m, merr := t.model(id.Party)
@@ -670,7 +741,7 @@ func (t *txn) retract(b *events.RetractionBody) error {
 	}
 	// Attestations of the retracted event stay, marked.
 	var atts []AttestationRow
-	err = scan(t.b, prefixOf(pfxAttSubject, b.EventID), func(k, v []byte) error {
+	err = t.scanBatch(prefixOf(pfxAttSubject, b.EventID), func(k, v []byte) error {
 		var row AttestationRow
 		if err := json.Unmarshal(v, &row); err != nil {
 			return fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)

@@ -24,7 +24,29 @@ type partyModel struct {
 	// sum and prog are the summary and progress rows as last written.
 	sum  []byte
 	prog map[string][]byte
+
+	// invVer counts the changes of invs that can change a series (an inventory
+	// added or retracted); call invsChanged after each.
+	invVer uint64
+	// seriesVer is the invVer that series was computed at.
+	seriesVer uint64
+	// series holds the current inventory series of each boundary (series()).
+	series map[string][]Point
+	// progIn are the inputs of each progress row in prog as last assessed: a
+	// progress row is assessed again only when its target's current revision or the
+	// inventories changed.
+	progIn map[string]progInput
 }
+
+// progInput is what a target's progress was assessed from: the current revision
+// (an event: its body) and the inventories (invVer).
+type progInput struct {
+	rev    Ref
+	invVer uint64
+}
+
+// invsChanged records a change of invs that can change the series.
+func (m *partyModel) invsChanged() { m.invVer++ }
 
 type targetRev struct {
 	ref       Ref
@@ -56,23 +78,44 @@ type invHeader struct {
 // boundary), and calls changed for each one (index into invs) whose stored standing
 // differs.
 func standing(invs []invHeader, year int, changed func(i int, current bool, restatedBy []Ref)) {
-	curOf := map[string]int{} // boundary → the year's current inventory
-	for _, i := range currentInventories(invs) {
+	var inYear []int
+	for i := range invs {
 		if invs[i].year == year {
-			curOf[events.EffectiveBoundary(invs[i].boundary)] = i
+			inYear = append(inYear, i)
 		}
 	}
-	for i := range invs {
-		if invs[i].year != year {
-			continue
+	// The year's current inventory of each boundary (boundaryRank).
+	var curOf [2]int
+	for r := range curOf {
+		curOf[r] = -1
+	}
+	var cands []int
+	for r := range curOf {
+		cands = cands[:0]
+		for _, i := range inYear {
+			if !invs[i].retracted && boundaryRank(invs[i].boundary) == r {
+				cands = append(cands, i)
+			}
 		}
-		cur, ok := curOf[events.EffectiveBoundary(invs[i].boundary)]
-		if !ok {
-			cur = -1
+		curOf[r] = pickCurrent(invs, cands)
+	}
+	for _, i := range inYear {
+		cur := -1
+		if r := boundaryRank(invs[i].boundary); r < len(curOf) {
+			cur = curOf[r]
+		} else {
+			// A boundary this code does not know: the general rule.
+			cands = cands[:0]
+			for _, j := range inYear {
+				if !invs[j].retracted && events.EffectiveBoundary(invs[j].boundary) == events.EffectiveBoundary(invs[i].boundary) {
+					cands = append(cands, j)
+				}
+			}
+			cur = pickCurrent(invs, cands)
 		}
 		var by []Ref
-		for j := range invs {
-			if invs[j].year == year && !invs[j].retracted && invs[j].restates == invs[i].ref.EventID {
+		for _, j := range inYear {
+			if !invs[j].retracted && invs[j].restates == invs[i].ref.EventID {
 				by = append(by, invs[j].ref)
 			}
 		}
@@ -80,6 +123,41 @@ func standing(invs []invHeader, year int, changed func(i int, current bool, rest
 			changed(i, i == cur, by)
 		}
 	}
+}
+
+// boundaryRank is the position of an effective boundary_type in
+// events.BoundaryTypes() (community first), len(boundaryOrder) for one not there.
+func boundaryRank(boundaryType string) int {
+	b := events.EffectiveBoundary(boundaryType)
+	for i, x := range boundaryOrder {
+		if x == b {
+			return i
+		}
+	}
+	return len(boundaryOrder)
+}
+
+var boundaryOrder = events.BoundaryTypes()
+
+// pickCurrent picks the current inventory among cands (indexes into invs of the
+// inventories of one year and boundary that were not retracted): leave out those that
+// another of them restates, and take the latest (highest seq) of the rest; -1 when
+// none is left.
+func pickCurrent(invs []invHeader, cands []int) int {
+	best := -1
+	for _, i := range cands {
+		restated := false
+		for _, j := range cands {
+			if invs[j].restates == invs[i].ref.EventID {
+				restated = true
+				break
+			}
+		}
+		if !restated && (best < 0 || invs[i].seq > invs[best].seq) {
+			best = i
+		}
+	}
+	return best
 }
 
 type planVer struct {
@@ -96,7 +174,8 @@ type pshipRef struct {
 }
 
 func newPartyModel(row PartyRow) *partyModel {
-	return &partyModel{row: row, targets: map[string][]targetRev{}, plans: map[string][]planVer{}, prog: map[string][]byte{}}
+	return &partyModel{row: row, targets: map[string][]targetRev{}, plans: map[string][]planVer{}, prog: map[string][]byte{},
+		progIn: map[string]progInput{}}
 }
 
 // currentTarget returns a target's current revision: its last event that was not
@@ -117,79 +196,71 @@ func currentTarget(revs []targetRev) *targetRev {
 // before government_operations within a year).
 func currentInventories(invs []invHeader) []int {
 	type group struct {
-		year     int
-		boundary string
+		year int
+		rank int
+		name string
 	}
-	byYear := map[group][]int{}
+	live := make([]int, 0, len(invs))
+	groups := make([]group, len(invs))
 	for i, h := range invs {
 		if !h.retracted {
-			g := group{h.year, events.EffectiveBoundary(h.boundary)}
-			byYear[g] = append(byYear[g], i)
+			live = append(live, i)
+			groups[i] = group{h.year, boundaryRank(h.boundary), events.EffectiveBoundary(h.boundary)}
 		}
 	}
-	years := make([]group, 0, len(byYear))
-	for y := range byYear {
-		years = append(years, y)
-	}
-	slices.SortFunc(years, func(a, b group) int {
-		if a.year != b.year {
-			return a.year - b.year
-		}
-		return slices.Index(events.BoundaryTypes(), a.boundary) - slices.Index(events.BoundaryTypes(), b.boundary)
+	// Sort by year, then boundary, then position in invs (stable).
+	slices.SortStableFunc(live, func(a, b int) int {
+		ga, gb := groups[a], groups[b]
+		return cmp.Or(cmp.Compare(ga.year, gb.year), cmp.Compare(ga.rank, gb.rank), cmp.Compare(ga.name, gb.name))
 	})
-	out := make([]int, 0, len(years))
-	for _, y := range years {
-		cands := byYear[y]
-		best := -1
-		for _, i := range cands {
-			restated := false
-			for _, j := range cands {
-				if invs[j].restates == invs[i].ref.EventID {
-					restated = true
-					break
-				}
-			}
-			if !restated && (best < 0 || invs[i].seq > invs[best].seq) {
-				best = i
-			}
+	out := make([]int, 0, len(live))
+	for start := 0; start < len(live); {
+		end := start + 1
+		for end < len(live) && groups[live[end]] == groups[live[start]] {
+			end++
 		}
-		if best >= 0 {
+		if best := pickCurrent(invs, live[start:end]); best >= 0 {
 			out = append(out, best)
 		}
+		start = end
 	}
 	return out
 }
 
-// series returns the current inventory series of one boundary (an effective
-// boundary_type): progress never mixes boundaries.
-func (m *partyModel) series(boundary string) []Point {
-	cur := currentInventories(m.invs)
-	out := make([]Point, 0, len(cur))
-	for _, i := range cur {
-		h := m.invs[i]
-		if events.EffectiveBoundary(h.boundary) == boundary {
-			out = append(out, Point{Year: h.year, TCO2e: h.total, GWP: h.gwp, Level: h.level, Framework: h.framework, Ref: h.ref})
+// seriesOf returns the current inventory series of one boundary (an effective
+// boundary_type): progress never mixes boundaries. It is computed again only after
+// invsChanged.
+func (m *partyModel) seriesOf(boundary string) []Point {
+	if m.series == nil || m.seriesVer != m.invVer {
+		m.series = map[string][]Point{}
+		m.seriesVer = m.invVer
+		for _, i := range currentInventories(m.invs) {
+			h := m.invs[i]
+			b := events.EffectiveBoundary(h.boundary)
+			m.series[b] = append(m.series[b], Point{Year: h.year, TCO2e: h.total, GWP: h.gwp, Level: h.level, Framework: h.framework, Ref: h.ref})
 		}
 	}
-	return out
+	return m.series[boundary]
 }
 
-// summary computes the party's summary and the progress of each active target.
-func (m *partyModel) summary() (Summary, map[string]Progress) {
+// activeTarget is a target that is set and not withdrawn, with its current revision.
+type activeTarget struct {
+	id  string
+	cur *targetRev
+}
+
+// summary computes the party's summary and lists its active targets in id order.
+func (m *partyModel) summary() (Summary, []activeTarget) {
 	s := Summary{ID: m.row.ID, Kind: m.row.Kind, Names: m.row.Names, Country: m.row.Country, Level: m.row.Level, Parent: m.row.Parent,
 		ActiveTargets: []TargetRef{}, Plans: []PlanRef{}, Partnerships: []PartnershipRef{}}
 	// The latest inventory (the inventories commitment, network totals) is the
 	// latest community-wide one: a government_operations inventory is a part of the
 	// jurisdiction's emissions, not its total.
-	series := map[string][]Point{}
-	for _, b := range events.BoundaryTypes() {
-		series[b] = m.series(b)
-	}
-	if cs := series[events.BoundaryCommunity]; len(cs) > 0 {
+	if cs := m.seriesOf(events.BoundaryCommunity); len(cs) > 0 {
 		l := cs[len(cs)-1]
 		s.LatestInventory = &InventoryRef{Year: l.Year, TotalTCO2e: l.TCO2e, GWP: l.GWP, Level: l.Level, Ref: l.Ref}
 	}
-	progress := map[string]Progress{}
+	var active []activeTarget
 	bodies := map[string]*events.TargetSetBody{}
 	for _, id := range sortedKeys(m.targets) {
 		cur := currentTarget(m.targets[id])
@@ -198,7 +269,7 @@ func (m *partyModel) summary() (Summary, map[string]Progress) {
 		}
 		bodies[id] = cur.body
 		s.ActiveTargets = append(s.ActiveTargets, TargetRef{TargetID: id, Type: cur.body.Type, EndYear: EndYear(cur.body), Ref: cur.ref})
-		progress[id] = Assess(TargetInput{Body: cur.body, Ref: cur.ref}, series[events.EffectiveBoundary(cur.body.BoundaryType)])
+		active = append(active, activeTarget{id: id, cur: cur})
 	}
 	for _, id := range sortedKeys(m.plans) {
 		vs := m.plans[id]
@@ -219,7 +290,12 @@ func (m *partyModel) summary() (Summary, map[string]Progress) {
 		latest = s.LatestInventory.Year
 	}
 	s.MainTargetID = mainTarget(s.ActiveTargets, bodies, latest)
-	return s, progress
+	return s, active
+}
+
+// progress assesses an active target against the series of its boundary.
+func (m *partyModel) progress(t activeTarget) Progress {
+	return Assess(TargetInput{Body: t.cur.body, Ref: t.cur.ref}, m.seriesOf(events.EffectiveBoundary(t.cur.body.BoundaryType)))
 }
 
 // mainTarget picks the target a party is judged by in lists. Among the active
@@ -305,24 +381,24 @@ var (
 	gasOrder    = append(events.Gases(), events.GasCO2e)
 )
 
-// breakdown sums an inventory's lines by sector, scope, gas and all three.
-func breakdown(lines []events.InventoryLine) *Breakdown {
-	if len(lines) == 0 {
-		return nil
-	}
-	type cellKey struct {
-		sector int
-		scope  int
-		gas    int
+// appendBreakdown appends the JSON of an inventory's Breakdown for lines (not
+// empty): its lines summed by sector, scope, gas and all three, each with its line
+// count (lines with a notation key listed apart), written as the sums are made
+// without building a Breakdown (TestAppendBreakdown compares it with one).
+func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
+	type cellLine struct {
+		sector, scope, gas int
+		tco2e              events.Decimal
 	}
 	var bySector [8]acc
 	var byScope [4]acc
 	var byGas [9]acc
-	cells := map[cellKey]*acc{}
-	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
+	var buf [16]cellLine
+	cells := buf[:0]
+	notations := false
 	for _, l := range lines {
 		if l.TCO2e == nil {
-			b.Notations = append(b.Notations, NotationLine{GPCRef: l.GPCRef, Gas: l.Gas, Notation: l.Notation, Explanation: l.Explanation})
+			notations = true
 			continue
 		}
 		sector, _ := events.GPCSector(l.GPCRef)
@@ -334,39 +410,94 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 		bySector[si].add(*l.TCO2e)
 		byScope[scope].add(*l.TCO2e)
 		byGas[gi].add(*l.TCO2e)
-		k := cellKey{si, scope, gi}
-		c := cells[k]
-		if c == nil {
-			c = &acc{}
-			cells[k] = c
-		}
-		c.add(*l.TCO2e)
+		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
 	}
+	amount := func(b []byte, n int, name, value string, isInt bool, intValue int, a *acc) []byte {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, `{"`...), name...), `":`...)
+		if isInt {
+			b = appendInt(b, intValue)
+		} else {
+			b = appendString(b, value)
+		}
+		b = append(b, `,"tco2e":`...)
+		b = appendNumber(b, a.number())
+		b = append(b, `,"lines":`...)
+		return append(appendInt(b, a.lines), '}')
+	}
+	b = append(b, `{"by_sector":[`...)
+	n := 0
 	for i, s := range sectorOrder {
 		if bySector[i].lines > 0 {
-			b.BySector = append(b.BySector, SectorAmount{Sector: s, TCO2e: bySector[i].number(), Lines: bySector[i].lines})
+			b = amount(b, n, "sector", s, false, 0, &bySector[i])
+			n++
 		}
 	}
+	b = append(b, `],"by_scope":[`...)
+	n = 0
 	for s := 1; s <= 3; s++ {
 		if byScope[s].lines > 0 {
-			b.ByScope = append(b.ByScope, ScopeAmount{Scope: s, TCO2e: byScope[s].number(), Lines: byScope[s].lines})
+			b = amount(b, n, "scope", "", true, s, &byScope[s])
+			n++
 		}
 	}
+	b = append(b, `],"by_gas":[`...)
+	n = 0
 	for i, g := range gasOrder {
 		if byGas[i].lines > 0 {
-			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
+			b = amount(b, n, "gas", g, false, 0, &byGas[i])
+			n++
 		}
 	}
-	keys := make([]cellKey, 0, len(cells))
-	for k := range cells {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b cellKey) int {
+	b = append(b, `],"cells":[`...)
+	slices.SortStableFunc(cells, func(a, b cellLine) int {
 		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
 	})
-	for _, k := range keys {
-		c := cells[k]
-		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
+	for start := 0; start < len(cells); {
+		var c acc
+		k := cells[start]
+		end := start
+		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
+			c.add(cells[end].tco2e)
+		}
+		if start > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"sector":`...)
+		b = appendString(b, sectorOrder[k.sector])
+		b = append(b, `,"scope":`...)
+		b = appendInt(b, k.scope)
+		b = append(b, `,"gas":`...)
+		b = appendString(b, gasOrder[k.gas])
+		b = append(b, `,"tco2e":`...)
+		b = appendNumber(b, c.number())
+		b = append(b, `,"lines":`...)
+		b = append(appendInt(b, c.lines), '}')
+		start = end
 	}
-	return b
+	b = append(b, ']')
+	if notations {
+		b = append(b, `,"notation_keys":[`...)
+		n = 0
+		for i := range lines {
+			l := &lines[i]
+			if l.TCO2e != nil {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			o := openObj(b)
+			o.str("gpc_ref", l.GPCRef)
+			o.str("gas", l.Gas)
+			o.str("notation", l.Notation)
+			o.str("explanation", l.Explanation)
+			b = o.close()
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }

@@ -89,7 +89,10 @@ func (h *hub) publish(first, last uint64, ns []Notice) {
 	h.ring = append(h.ring, ns...)
 	if over := len(h.ring) - h.size; over > 0 {
 		h.floor = max(h.floor, int64(h.ring[over-1].Index))
-		h.ring = append(h.ring[:0:0], h.ring[over:]...)
+		// Drop the oldest by reslicing: append copies the kept notices into a new
+		// array only when the old one is full, not on every group.
+		clear(h.ring[:over]) // let their strings go
+		h.ring = h.ring[over:]
 	}
 	for s := range h.subs {
 		for _, n := range ns {

@@ -114,10 +114,13 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// pow10 are 10^0 to 10^3; never modified (read by several workers).
+var pow10 = [4]*big.Int{big.NewInt(1), big.NewInt(10), big.NewInt(100), big.NewInt(1000)}
+
 // roundRat rounds r (whole units) to places decimal places (at most 3), halves away
 // from zero, and reports whether that was exact.
 func roundRat(r *big.Rat, places int) (Number, bool) {
-	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	scale := pow10[places]
 	num := new(big.Int).Mul(r.Num(), scale)
 	den := r.Denom()
 	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
@@ -133,7 +136,7 @@ func roundRat(r *big.Rat, places int) (Number, bool) {
 		}
 	}
 	// q is in units of 10^-places; Number is in thousandths.
-	q.Mul(q, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(3-places)), nil))
+	q.Mul(q, pow10[3-places])
 	return numberOfInt(q), exact
 }
 

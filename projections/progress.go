@@ -240,15 +240,8 @@ type Progress struct {
 	raw []byte
 }
 
-type progressJSON Progress
-
 // MarshalJSON implements json.Marshaler: the fields, or the stored row's bytes.
-func (p *Progress) MarshalJSON() ([]byte, error) {
-	if p.raw != nil {
-		return p.raw, nil
-	}
-	return marshal((*progressJSON)(p))
-}
+func (p *Progress) MarshalJSON() ([]byte, error) { return p.appendJSON(nil), nil }
 
 // EndYear returns the year a target is for: target_year, else peak_year, else the
 // last milestone year (0 when none is set).

@@ -308,7 +308,7 @@ func TestCurrentInventories(t *testing.T) {
 		t.Fatalf("current inventories = %v, want %s", got, want)
 	}
 	m := &partyModel{invs: invs}
-	p := Assess(TargetInput{Body: absolute(2005, "1000", 2030, "50", "", 0), Ref: targetRef}, m.series(events.BoundaryCommunity))
+	p := Assess(TargetInput{Body: absolute(2005, "1000", 2030, "50", "", 0), Ref: targetRef}, m.seriesOf(events.BoundaryCommunity))
 	if p.Status == StatusNotAssessable {
 		t.Fatalf("restated base year still not comparable: %s", p.Reason)
 	}

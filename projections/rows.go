@@ -87,6 +87,11 @@ type EventRow struct {
 	Time      string      `json:"time"`
 	Hash      string      `json:"hash"`
 	Retracted *Retraction `json:"retracted,omitempty"`
+
+	// hash, when hashSet (and Hash is ""), is the hash the row was made with: the
+	// encoder writes it in hex without a string in between.
+	hash    events.Hash
+	hashSet bool
 }
 
 // IDRow finds a valid event's rows from its id (for retractions and attestations).
@@ -157,17 +162,13 @@ type InventoryRow struct {
 	// raw is the row as stored, when the read path did not decode it: MarshalJSON
 	// writes it as is.
 	raw []byte
+	// lines, when set (and Breakdown nil), are the inventory's lines: the row's
+	// breakdown is written from them (appendBreakdown) without building Breakdown.
+	lines []events.InventoryLine
 }
-
-type inventoryRowJSON InventoryRow
 
 // MarshalJSON implements json.Marshaler: the row's fields, or its stored bytes.
-func (r *InventoryRow) MarshalJSON() ([]byte, error) {
-	if r.raw != nil {
-		return r.raw, nil
-	}
-	return marshal((*inventoryRowJSON)(r))
-}
+func (r *InventoryRow) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
 
 // Breakdown sums an inventory's lines by GPC sector, scope and gas (sectors from
 // events.GPCSector, scopes from events.GPCScope), and by all three at once. Only

@@ -10,6 +10,7 @@ import (
 	"hash"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -43,6 +44,7 @@ const (
 	DefaultSubscriberBuffer = 256
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultDocumentCache    = 4096
+	DefaultMaxWorkers       = 8
 )
 
 // Config configures Views. The zero value is ready to use: every zero field takes its
@@ -72,6 +74,12 @@ type Config struct {
 	// DocumentCache is how many GET /v1/parties/{id} documents are kept until their
 	// party changes; default 4096, negative for none.
 	DocumentCache int
+	// Workers is how many goroutines (the applier's among them) encode a group's rows
+	// and compute its summaries at the end of the group (Finish). The default is half
+	// of runtime.GOMAXPROCS(0) — the node verifies the next group's signatures on the
+	// cores meanwhile — at least 1 and at most DefaultMaxWorkers. 1 keeps all the
+	// work on the applier's goroutine. The rows are the same with any number.
+	Workers int
 }
 
 // Validate reports every problem with c at once.
@@ -85,6 +93,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RingSize < 0 || c.SubscriberBuffer < 0 {
 		errs = append(errs, errors.New("negative RingSize or SubscriberBuffer"))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("negative Workers %d", c.Workers))
 	}
 	return errors.Join(errs...)
 }
@@ -117,6 +128,9 @@ func (c *Config) setDefaults() {
 	if c.DocumentCache == 0 {
 		c.DocumentCache = DefaultDocumentCache
 	}
+	if c.Workers == 0 {
+		c.Workers = min(max(runtime.GOMAXPROCS(0)/2, 1), DefaultMaxWorkers)
+	}
 }
 
 // Views maintains the read models of one node and serves them. Give it to the node
@@ -137,6 +151,12 @@ type Views struct {
 	// parties whose summary and progress rows Finish must rewrite.
 	deferring bool
 	dirty     map[string]*partyModel
+	// unfinished: deferring, and entries were applied since the last Finish, which
+	// must set p/applied.
+	unfinished bool
+	scratch    []byte // a buffer to encode rows in (the batch copies what it is given)
+	// rows are the group\'s pending rows (group.go).
+	rows rowsInGroup
 
 	node atomic.Pointer[ledger.Node]
 	conn atomic.Pointer[nats.Conn]
