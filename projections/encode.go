@@ -655,6 +655,7 @@ func (s *Summary) appendJSON(b []byte) []byte {
 		lo.dec("total_tco2e", l.TotalTCO2e)
 		lo.str("gwp", l.GWP)
 		lo.str("level", l.Level)
+		lo.strOE("boundary_type", l.BoundaryType)
 		lo.ref(l.Ref)
 		o.b = lo.close()
 	}
