@@ -121,7 +121,9 @@ func TestBoundaries(t *testing.T) {
 				waitFor(t, ctx, page, fmt.Sprintf(`!!document.querySelector(%q)`, sel), 10*time.Second)
 			}
 			for sel, w := range want {
-				if got := textOf(t, ctx, sel); got != w {
+				// Parts of a page render as their data arrives (the chart after the
+				// party): wait for each text rather than read it once.
+				if got := settle(t, ctx, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, sel), w); got != w {
 					t.Errorf("%s %s: %s: got %q, want %q", tc.lang, page, sel, got, w)
 				}
 			}
@@ -153,7 +155,7 @@ func navigate(t *testing.T, ctx context.Context, url string) {
 func settle(t *testing.T, ctx context.Context, expr, want string) string {
 	t.Helper()
 	var got string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if got = js[string](t, ctx, expr); got == want {
 			break
 		}
