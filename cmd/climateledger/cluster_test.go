@@ -23,7 +23,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/climateledger/climateledger/events"
-	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/ledger/client"
@@ -219,17 +218,7 @@ func TestClusterFaults(t *testing.T) {
 	nodeURL[0].Store(n1.url)
 	nodeURL[1].Store(n2.url)
 
-	regKey, err := os.ReadFile(filepath.Join(d1, "keys", ledger.RegistrarKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := events.ParseKeyFile(regKey)
-	genesis := readLog(t, n1.url)[0]
-	network, err := eventtest.Adopt("cluster", reg, genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	network.Now, network.Step = time.Now().UTC().Truncate(time.Second), 0
+	network := adoptServer(t, "cluster", d1, n1.url)
 	c1, _ := client.New(n1.url)
 	const parties = 3
 	for p := 0; p < parties; p++ {

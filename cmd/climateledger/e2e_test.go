@@ -122,6 +122,27 @@ func (s *server) kill() {
 	s.done <- err
 }
 
+// adoptServer returns a test network that continues the log of the server serving
+// url from data directory dir (whose registrar key it signs enrolments with); its
+// events carry the current time, whole seconds.
+func adoptServer(t *testing.T, seed, dir, url string) *eventtest.Network {
+	t.Helper()
+	regKey, err := os.ReadFile(filepath.Join(dir, "keys", ledger.RegistrarKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := events.ParseKeyFile(regKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := eventtest.Adopt(seed, reg, readLog(t, url)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Now, n.Step = time.Now().UTC().Truncate(time.Second), 0
+	return n
+}
+
 // cli runs the binary with args and returns stdout, failing the test on a non-zero exit.
 func cli(t *testing.T, args ...string) []byte {
 	t.Helper()
@@ -201,17 +222,7 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 	srv := startServer(t, dir)
 	ctx := context.Background()
 	c, _ := client.New(srv.url)
-	regKey, err := os.ReadFile(filepath.Join(dir, "keys", "registrar.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := events.ParseKeyFile(regKey)
-	genesis := readLog(t, srv.url)[0]
-	n, err := eventtest.Adopt("crash", reg, genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Now, n.Step = time.Now().UTC().Truncate(time.Second), 0
+	n := adoptServer(t, "crash", dir, srv.url)
 	const writers = 4
 	for w := 0; w < writers; w++ {
 		n.Enroll(fmt.Sprintf("city-%d", w), "City", "", "CN", "city")

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/climateledger/climateledger/events"
-	"github.com/climateledger/climateledger/events/eventtest"
 	"github.com/climateledger/climateledger/ledger/client"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/nats-io/nats.go"
@@ -205,16 +204,8 @@ func TestServeEdgeFlags(t *testing.T) {
 	srv := startServer(t, dir, "--rate-submit", "1", "--rate-submit-burst", "2", "--clock-skew-future", "5m")
 	ctx := context.Background()
 	c, _ := client.New(srv.url)
-	regKey, err := os.ReadFile(filepath.Join(dir, "keys", "registrar.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := events.ParseKeyFile(regKey)
-	n, err := eventtest.Adopt("edge", reg, readLog(t, srv.url)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Now, n.Step = time.Now().UTC().Add(3*time.Minute).Truncate(time.Second), 0
+	n := adoptServer(t, "edge", dir, srv.url)
+	n.Now = n.Now.Add(3 * time.Minute)
 	n.Enroll("us-ca", "California", "", "US", "state")
 	if _, _, err := c.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
 		t.Fatalf("event 3 min ahead with --clock-skew-future 5m: %v", err)
@@ -224,7 +215,7 @@ func TestServeEdgeFlags(t *testing.T) {
 		t.Fatalf("second submission: %v", err)
 	}
 	n.Enroll("uslax", "Los Angeles", "", "US", "city")
-	_, _, err = c.Submit(ctx, n.Entries[len(n.Entries)-1])
+	_, _, err := c.Submit(ctx, n.Entries[len(n.Entries)-1])
 	var pe *client.ProblemError
 	if !errors.As(err, &pe) || pe.Status != 429 || pe.Code != httpapi.CodeRateLimited || pe.RetryAfter != time.Second || pe.Limit != httpapi.LimitSubmitAddr {
 		t.Fatalf("third quick submission with --rate-submit-burst 2: %v, want 429 rate_limited, Retry-After 1", err)
