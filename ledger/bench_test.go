@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/events/eventtest"
+	"github.com/climateledger/climateledger/internal/benchkit"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
 )
@@ -46,47 +46,6 @@ func chainEntries(party string, key *events.Signer, headSeq uint64, head events.
 	return out
 }
 
-// latencies runs op for every entry of every client concurrently and returns the
-// rate and the sorted latencies.
-func latencies(clients int, per [][][]byte, op func(c int, entry []byte) error) (float64, []time.Duration, error) {
-	lat := make([][]time.Duration, clients)
-	errs := make(chan error, clients)
-	var wg sync.WaitGroup
-	start := time.Now()
-	total := 0
-	for c := 0; c < clients; c++ {
-		total += len(per[c])
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for _, e := range per[c] {
-				t0 := time.Now()
-				if err := op(c, e); err != nil {
-					errs <- err
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-			}
-		}(c)
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
-		return 0, nil, err
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	return float64(total) / elapsed.Seconds(), all, nil
-}
-
-func pct(all []time.Duration, p float64) float64 {
-	if len(all) == 0 {
-		return 0
-	}
-	return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
-}
-
 func BenchmarkSubmit(b *testing.B) {
 	for _, clients := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
@@ -109,7 +68,7 @@ func BenchmarkSubmit(b *testing.B) {
 			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage}); err != nil {
 				b.Fatal(err)
 			}
-			rawRate, rawLat, err := latencies(clients, per, func(c int, e []byte) error {
+			rawRate, rawLat, err := benchkit.RunClients(per, func(c int, e []byte) error {
 				_, err := js.Publish(ctx, fmt.Sprintf("raw.%d", c), e)
 				return err
 			})
@@ -117,7 +76,7 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			rate, lat, err := latencies(clients, per, func(c int, e []byte) error {
+			rate, lat, err := benchkit.RunClients(per, func(c int, e []byte) error {
 				_, _, err := node.Submit(ctx, e)
 				return err
 			})
@@ -126,11 +85,11 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(rate, "events/s")
-			b.ReportMetric(pct(lat, 0.50), "p50-ms")
-			b.ReportMetric(pct(lat, 0.99), "p99-ms")
+			b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50-ms")
+			b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99-ms")
 			b.ReportMetric(rawRate, "raw-msgs/s")
-			b.ReportMetric(pct(rawLat, 0.50), "raw-p50-ms")
-			b.ReportMetric(pct(rawLat, 0.99), "raw-p99-ms")
+			b.ReportMetric(benchkit.Percentile(rawLat, 0.50), "raw-p50-ms")
+			b.ReportMetric(benchkit.Percentile(rawLat, 0.99), "raw-p99-ms")
 			b.ReportMetric(rate/rawRate, "ratio-to-raw")
 		})
 	}

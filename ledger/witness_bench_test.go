@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/climateledger/climateledger/internal/benchkit"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
 )
@@ -46,7 +47,7 @@ func BenchmarkSubmitWitnessed(b *testing.B) {
 			plain, plainPer := setup(false)
 			witnessed, witnessedPer := setup(true)
 
-			_, plainLat, err := latencies(clients, plainPer, func(c int, e []byte) error {
+			_, plainLat, err := benchkit.RunClients(plainPer, func(c int, e []byte) error {
 				_, _, err := plain.Submit(ctx, e)
 				return err
 			})
@@ -88,7 +89,7 @@ func BenchmarkSubmitWitnessed(b *testing.B) {
 				}
 			}()
 			b.ResetTimer()
-			_, lat, err := latencies(clients, witnessedPer, func(c int, e []byte) error {
+			_, lat, err := benchkit.RunClients(witnessedPer, func(c int, e []byte) error {
 				rc, _, err := witnessed.Submit(ctx, e)
 				if err == nil {
 					mu.Lock()
@@ -108,12 +109,12 @@ func BenchmarkSubmitWitnessed(b *testing.B) {
 				b.Fatalf("entries not witnessed 60 s after the last receipt: %d left", len(pending))
 			}
 			slices.Sort(delays)
-			b.ReportMetric(pct(plainLat, 0.50), "p50-ms")
-			b.ReportMetric(pct(plainLat, 0.99), "p99-ms")
-			b.ReportMetric(pct(lat, 0.50), "witnessed-node-p50-ms")
-			b.ReportMetric(pct(lat, 0.99), "witnessed-node-p99-ms")
-			b.ReportMetric(pct(delays, 0.50), "to-witnessed-p50-ms")
-			b.ReportMetric(pct(delays, 0.99), "to-witnessed-p99-ms")
+			b.ReportMetric(benchkit.Percentile(plainLat, 0.50), "p50-ms")
+			b.ReportMetric(benchkit.Percentile(plainLat, 0.99), "p99-ms")
+			b.ReportMetric(benchkit.Percentile(lat, 0.50), "witnessed-node-p50-ms")
+			b.ReportMetric(benchkit.Percentile(lat, 0.99), "witnessed-node-p99-ms")
+			b.ReportMetric(benchkit.Percentile(delays, 0.50), "to-witnessed-p50-ms")
+			b.ReportMetric(benchkit.Percentile(delays, 0.99), "to-witnessed-p99-ms")
 		})
 	}
 }

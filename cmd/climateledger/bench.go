@@ -20,6 +20,7 @@ import (
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/events/eventtest"
+	"github.com/climateledger/climateledger/internal/benchkit"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/audit"
 	"github.com/climateledger/climateledger/projections/projtest"
@@ -135,7 +136,7 @@ func runBench(ctx context.Context, c benchConfig, progress func(string)) (*Bench
 	if err != nil {
 		return nil, fmt.Errorf("fsync: %w", err)
 	}
-	add(BenchStage{Name: "raw: write 4 KiB + fsync", Value: 1000 / percentile(fsync, 0.5), Unit: "fsyncs/s", P50Ms: percentile(fsync, 0.5), P99Ms: percentile(fsync, 0.99)})
+	add(BenchStage{Name: "raw: write 4 KiB + fsync", Value: 1000 / benchkit.Percentile(fsync, 0.5), Unit: "fsyncs/s", P50Ms: benchkit.Percentile(fsync, 0.5), P99Ms: benchkit.Percentile(fsync, 0.99)})
 
 	quiet := slog.New(slog.DiscardHandler)
 	for i, clients := range c.clients {
@@ -154,7 +155,7 @@ func runBench(ctx context.Context, c benchConfig, progress func(string)) (*Bench
 			node.Close()
 			return nil, err
 		}
-		rate, lat, err := runClients(per, func(_ int, e []byte) error {
+		rate, lat, err := benchkit.RunClients(per, func(_ int, e []byte) error {
 			_, _, err := node.Submit(ctx, e)
 			return err
 		})
@@ -163,8 +164,8 @@ func runBench(ctx context.Context, c benchConfig, progress func(string)) (*Bench
 			return nil, fmt.Errorf("submit: %w", err)
 		}
 		add(BenchStage{Name: fmt.Sprintf("submit → receipt with proof, %d client(s)", clients), Value: rate, Unit: "events/s",
-			P50Ms: percentile(lat, 0.5), P99Ms: percentile(lat, 0.99),
-			Limit: fmt.Sprintf("msgs/s raw SyncAlways publish, same clients (p50 %.2f ms)", percentile(rawLat, 0.5)), LimitValue: rawRate})
+			P50Ms: benchkit.Percentile(lat, 0.5), P99Ms: benchkit.Percentile(lat, 0.99),
+			Limit: fmt.Sprintf("msgs/s raw SyncAlways publish, same clients (p50 %.2f ms)", benchkit.Percentile(rawLat, 0.5)), LimitValue: rawRate})
 	}
 
 	step(fmt.Sprintf("generating a log of about %d entries", c.events))
@@ -210,7 +211,7 @@ func runBench(ctx context.Context, c benchConfig, progress func(string)) (*Bench
 	if err != nil {
 		return nil, err
 	}
-	add(BenchStage{Name: "GET /v1/parties/{id}, one client", Value: 1000 / percentile(get, 0.5), Unit: "req/s", P50Ms: percentile(get, 0.5), P99Ms: percentile(get, 0.99)})
+	add(BenchStage{Name: "GET /v1/parties/{id}, one client", Value: 1000 / benchkit.Percentile(get, 0.5), Unit: "req/s", P50Ms: benchkit.Percentile(get, 0.5), P99Ms: benchkit.Percentile(get, 0.99)})
 
 	rep.PeakRSS, _ = peakRSSMiB()
 	rep.Seconds = time.Since(start).Seconds()

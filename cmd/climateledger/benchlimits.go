@@ -19,6 +19,7 @@ import (
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/events/eventtest"
+	"github.com/climateledger/climateledger/internal/benchkit"
 	"github.com/climateledger/climateledger/ledger"
 )
 
@@ -100,52 +101,10 @@ func rawPublish(ctx context.Context, node *ledger.Node, name string, per [][][]b
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.FileStorage}); err != nil {
 		return 0, nil, fmt.Errorf("raw stream: %w", err)
 	}
-	return runClients(per, func(c int, e []byte) error {
+	return benchkit.RunClients(per, func(c int, e []byte) error {
 		_, err := js.Publish(ctx, fmt.Sprintf("%s.%d", name, c), e)
 		return err
 	})
-}
-
-// runClients runs op for every entry of every client concurrently (one goroutine per
-// client, in order) and returns the rate and the sorted latencies.
-func runClients(per [][][]byte, op func(c int, entry []byte) error) (float64, []time.Duration, error) {
-	lat := make([][]time.Duration, len(per))
-	errs := make(chan error, len(per))
-	var wg sync.WaitGroup
-	total := 0
-	start := time.Now()
-	for c := range per {
-		total += len(per[c])
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range per[c] {
-				t0 := time.Now()
-				if err := op(c, e); err != nil {
-					errs <- err
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
-		return 0, nil, err
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	return float64(total) / elapsed.Seconds(), all, nil
-}
-
-// percentile returns the p-quantile (0..1) of sorted durations in milliseconds.
-func percentile(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return float64(sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Microseconds()) / 1000
 }
 
 // peakRSSMiB reads the process's peak resident set (VmHWM) from /proc; ok is false
