@@ -85,6 +85,9 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(rate, "events/s")
+			if st := node.Log().GroupCommitStats(); st.Batches > 0 {
+				b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
+			}
 			b.ReportMetric(benchkit.Percentile(lat, 0.50), "p50-ms")
 			b.ReportMetric(benchkit.Percentile(lat, 0.99), "p99-ms")
 			b.ReportMetric(rawRate, "raw-msgs/s")

@@ -35,6 +35,13 @@ const maxDupScan = 16
 // last stream sequence is expectLastSubjectSeq (0: the party has no entry yet). The
 // expectation is always sent: there is no unconditional append.
 //
+// Group commit: unless Config.MaxBatch is 1, appends that are waiting at the same
+// time (to different chains) travel together as one JetStream atomic batch, stored
+// with one fsync, all or nothing; each keeps its own message id and expectation.
+// When the server refuses a batch, or its acknowledgement is lost, every entry of it
+// is sent again on its own, which settles each one exactly as below. Append returns
+// only once its entry's fate is known or ctx is done.
+//
 // On a nil error the entry is durable (see the package doc) at Appended.Seq, or was
 // already in the log (Appended.Duplicate). Append is idempotent: a retry with the
 // same msgID, entry and expectation after an unknown outcome either finds the
@@ -75,21 +82,40 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 	if len(entry) > int(l.cfg.MaxMsgSize) {
 		return Appended{}, &TooLargeError{Size: len(entry), Max: int(l.cfg.MaxMsgSize)}
 	}
-	subject := SubjectPrefix + party
-	msg := &nats.Msg{Subject: subject, Data: entry, Header: nats.Header{}}
-
 	ctx, cancel := l.reqCtx(ctx)
 	defer cancel()
-	// Failures known to happen before anything is sent.
+	if err := l.sendable(ctx, party); err != nil {
+		return Appended{}, err
+	}
+	if l.group != nil && !l.group.disabled.Load() {
+		return l.group.append(ctx, party, msgID, entry, expectLastSubjectSeq)
+	}
+	return l.appendOne(ctx, party, msgID, entry, expectLastSubjectSeq)
+}
+
+// sendable reports the failures known before anything is sent: a closed
+// connection, a done ctx, a store under repair.
+func (l *Log) sendable(ctx context.Context, party string) error {
+	subject := SubjectPrefix + party
 	if l.nc.IsClosed() || l.nc.IsDraining() {
-		return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, nats.ErrConnectionClosed)
+		return fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, nats.ErrConnectionClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, err)
+		return fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, err)
 	}
 	if cause := l.Fault(); cause != "" {
-		return Appended{}, fmt.Errorf("natslog: append to %s: the store is being repaired (%s): %w", subject, cause, ErrUnavailable)
+		return fmt.Errorf("natslog: append to %s: the store is being repaired (%s): %w", subject, cause, ErrUnavailable)
 	}
+	return nil
+}
+
+// appendOne is Append as one publish of its own (arguments already checked).
+func (l *Log) appendOne(ctx context.Context, party, msgID string, entry []byte, expectLastSubjectSeq uint64) (Appended, error) {
+	if err := l.sendable(ctx, party); err != nil {
+		return Appended{}, err
+	}
+	subject := SubjectPrefix + party
+	msg := &nats.Msg{Subject: subject, Data: entry, Header: nats.Header{}}
 	ack, err := l.js.PublishMsg(ctx, msg,
 		jetstream.WithMsgID(msgID),
 		jetstream.WithExpectLastSequencePerSubject(expectLastSubjectSeq))
@@ -110,12 +136,11 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 				return Appended{Seq: seq, Duplicate: true}, nil
 			}
 			return Appended{}, &ConflictError{Party: party, Expected: expectLastSubjectSeq}
-		case jsErrCodeInsufficientResources, jsErrCodeStorageResourcesExceeded:
-			l.noteStoreFailure("JetStream has no storage left")
 		case jetstream.JSErrCodeStreamMessageExceedsMaximum:
 			return Appended{}, fmt.Errorf("natslog: append to %s: the stream refused %d bytes as too large: %w: %w",
 				subject, len(entry), ErrUnavailable, err)
 		}
+		l.noteIfStorageFull(apiErr)
 		// Any other answer from JetStream is a refusal: nothing was stored.
 		return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, err)
 	}
@@ -124,6 +149,17 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 		return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w", subject, ErrUnavailable, err)
 	}
 	return Appended{}, fmt.Errorf("natslog: append to %s: %w: %w: %w", subject, ErrUnavailable, ErrOutcomeUnknown, err)
+}
+
+// noteIfStorageFull starts the store's repair when JetStream refused a write for
+// lack of storage.
+func (l *Log) noteIfStorageFull(apiErr *jetstream.APIError) bool {
+	switch apiErr.ErrorCode {
+	case jsErrCodeInsufficientResources, jsErrCodeStorageResourcesExceeded:
+		l.noteStoreFailure("JetStream has no storage left")
+		return true
+	}
+	return false
 }
 
 // findMsgID looks for msgID among the entries of subject after seq after, up to

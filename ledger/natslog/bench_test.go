@@ -178,3 +178,27 @@ func BenchmarkRead(b *testing.B) {
 	b.ReportMetric(float64(b.N*readEntries)/time.Since(start).Seconds(), "entries/s")
 	b.SetBytes(readEntries * benchPayload)
 }
+
+// BenchmarkGroupCommit is BenchmarkAppend with more publishers, with group commit
+// (max-batch=256, the default) and without it (max-batch=1), beside a raw publish
+// with the same number of publishers in the same run.
+func BenchmarkGroupCommit(b *testing.B) {
+	payload := entryBytes(0, benchPayload)
+	for _, publishers := range []int{16, 64, 256} {
+		for _, maxBatch := range []int{1, DefaultMaxBatch} {
+			b.Run(fmt.Sprintf("publishers=%d/max-batch=%d", publishers, maxBatch), func(b *testing.B) {
+				l := openLog(b, Config{StoreDir: b.TempDir(), MaxBatch: maxBatch})
+				ctx := context.Background()
+				heads := make([]uint64, publishers)
+				runPublishers(b, publishers, func(w, i int) error {
+					a, err := l.Append(ctx, fmt.Sprintf("party-%d", w), fmt.Sprintf("b%d-%d", w, i), payload, heads[w])
+					heads[w] = a.Seq
+					return err
+				})
+				if st := l.GroupCommitStats(); st.Batches > 0 {
+					b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
+				}
+			})
+		}
+	}
+}

@@ -16,6 +16,9 @@ const (
 	DefaultMaxMsgSize      = 65536 // bytes of entry (docs/SPEC.md §3.2: 64 KiB)
 	DefaultStartTimeout    = 30 * time.Second
 	DefaultRequestTimeout  = 5 * time.Second
+	DefaultMaxBatch        = 256
+	DefaultMinBatch        = 16
+	DefaultBatchesInFlight = 1
 )
 
 const (
@@ -46,6 +49,12 @@ const (
 	maxMsgIDLen = 128
 	// maxPayload is nats-server's default max_payload; no message can exceed it.
 	maxPayload = 1 << 20
+	// maxAtomicBatch is nats-server's default limit on the messages of one atomic
+	// batch (jetstream limits max_batch_size).
+	maxAtomicBatch = 1000
+	// maxBatchesInFlight stays well below the server's limit on a stream's
+	// atomic batches in flight (50 by default).
+	maxBatchesInFlight = 16
 )
 
 // Config configures [Open]. The zero value is not usable: set StoreDir (embedded
@@ -110,6 +119,31 @@ type Config struct {
 	// RequestTimeout bounds each JetStream request whose context has no deadline.
 	// Default 5s.
 	RequestTimeout time.Duration
+
+	// MaxBatch bounds group commit (see [Log.Append]): how many appends to different
+	// chains, waiting at the same time, share one JetStream atomic batch and so one
+	// fsync. 0 means DefaultMaxBatch; 1 turns group commit off (one publish and one
+	// fsync per append). At most 1000, the server's limit. Group commit needs a stream
+	// that allows atomic publish: Open enables it on a stream it created or that
+	// lacks it (not with ExistingOnly; there appends are sent one by one).
+	MaxBatch int
+
+	// MinBatch is the fewest waiting appends that go as one atomic batch; fewer are
+	// sent one by one, concurrently. A batch has a fixed cost: on a single server
+	// JetStream stages it in a file store of its own, created and synced per batch
+	// (measured on the development machine: 2.3 ms per batch, then 18 µs per entry,
+	// against 0.24 ms for one publish; docs/PERFORMANCE.md). Default 16.
+	MinBatch int
+
+	// BatchesInFlight is how many batches may be sent before the first is
+	// acknowledged. Default 1: the next batch gathers while one is stored (the
+	// stream stores batches one after the other anyway).
+	BatchesInFlight int
+
+	// DropBatchAck, for fault-injection tests only, is called after each atomic
+	// batch the server acknowledged, with its size; returning true discards the
+	// acknowledgement as if it had been lost in transit.
+	DropBatchAck func(entries int) bool
 
 	// Logger receives the log's and the embedded server's messages. Nil discards
 	// them. Secrets (passwords) are never logged.
@@ -189,6 +223,15 @@ func (c Config) Validate() error {
 	if c.RequestTimeout < 0 {
 		add("RequestTimeout", "%v is negative", c.RequestTimeout)
 	}
+	if c.MaxBatch < 0 || c.MaxBatch > maxAtomicBatch {
+		add("MaxBatch", "%d is out of range 0..%d (0: the default %d; 1: no group commit)", c.MaxBatch, maxAtomicBatch, DefaultMaxBatch)
+	}
+	if c.MinBatch < 0 || c.MinBatch > maxAtomicBatch {
+		add("MinBatch", "%d is out of range 0..%d", c.MinBatch, maxAtomicBatch)
+	}
+	if c.BatchesInFlight < 0 || c.BatchesInFlight > maxBatchesInFlight {
+		add("BatchesInFlight", "%d is out of range 0..%d", c.BatchesInFlight, maxBatchesInFlight)
+	}
 	if len(ps) > 0 {
 		return &ConfigError{Problems: ps}
 	}
@@ -214,6 +257,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MinBatch == 0 {
+		c.MinBatch = DefaultMinBatch
+	}
+	if c.BatchesInFlight == 0 {
+		c.BatchesInFlight = DefaultBatchesInFlight
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

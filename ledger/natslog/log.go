@@ -33,6 +33,10 @@ type Log struct {
 	stopRepair func()        // ends repairLoop (embedded mode)
 	repairDone chan struct{} // closed when repairLoop has returned
 
+	// group gathers concurrent appends into atomic batches; nil when
+	// Config.MaxBatch is 1.
+	group *groupCommit
+
 	closeOnce sync.Once
 	closeErr  error // set once by Close
 }
@@ -133,6 +137,12 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, err
 	}
 	l.stream = st
+	if cfg.MaxBatch > 1 {
+		l.group = newGroupCommit(l, cfg.MaxBatch, cfg.BatchesInFlight)
+		if !atomicPublishAllowed(octx, l, st, cfg) {
+			l.group.disabled.Store(true)
+		}
+	}
 	if l.emb != nil {
 		l.fault.kick = make(chan struct{}, 1)
 		rctx, cancel := context.WithCancel(context.Background())
@@ -194,6 +204,9 @@ func clientAuthOptions(cfg Config) ([]nats.Option, error) {
 // concurrently; every call returns the first call's result.
 func (l *Log) Close() error {
 	l.closeOnce.Do(func() {
+		if l.group != nil {
+			l.group.close()
+		}
 		if l.stopRepair != nil {
 			l.stopRepair()
 			<-l.repairDone

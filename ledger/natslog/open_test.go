@@ -62,6 +62,8 @@ func TestOpenCreatesStream(t *testing.T) {
 		Compression:       jetstream.NoCompression,
 		AllowDirect:       true,
 		PersistMode:       jetstream.DefaultPersistMode,
+		// Group commit.
+		AllowAtomicPublish: true,
 	}
 	gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
 	for i := range gv.NumField() {
@@ -103,7 +105,10 @@ var weakStreams = []struct {
 	{"no DenyDelete", func(c *jetstream.StreamConfig) { c.DenyDelete = false }, []string{"DenyDelete"}},
 	{"MaxAge", func(c *jetstream.StreamConfig) { c.MaxAge = 24 * time.Hour }, []string{"MaxAge"}},
 	{"memory storage", func(c *jetstream.StreamConfig) { c.Storage = jetstream.MemoryStorage }, []string{"Storage"}},
-	{"async persist", func(c *jetstream.StreamConfig) { c.PersistMode = jetstream.AsyncPersistMode }, []string{"PersistMode"}},
+	{"async persist", func(c *jetstream.StreamConfig) {
+		c.PersistMode = jetstream.AsyncPersistMode
+		c.AllowAtomicPublish = false // the server refuses both together
+	}, []string{"PersistMode"}},
 	{"message TTLs", func(c *jetstream.StreamConfig) { c.AllowMsgTTL = true }, []string{"AllowMsgTTL"}},
 	{"other subjects", func(c *jetstream.StreamConfig) { c.Subjects = []string{"ledger.events.>"} }, []string{"Subjects"}},
 	{"everything at once", func(c *jetstream.StreamConfig) {

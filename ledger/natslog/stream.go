@@ -34,7 +34,32 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 		AllowRollup: false,
 		AllowDirect: true,
 		Compression: jetstream.NoCompression,
+		// Group commit (Log.Append) stores concurrent appends as atomic batches.
+		AllowAtomicPublish: true,
 	}
+}
+
+// atomicPublishAllowed makes sure the stream accepts atomic batches, which group
+// commit needs: a stream created before group commit existed gets the setting (it
+// changes nothing about what is stored or kept), except with Config.ExistingOnly,
+// where the log never changes a stream. It reports whether batches can be used.
+func atomicPublishAllowed(ctx context.Context, l *Log, st jetstream.Stream, cfg Config) bool {
+	info := st.CachedInfo()
+	if info.Config.AllowAtomicPublish {
+		return true
+	}
+	if cfg.ExistingOnly {
+		return false
+	}
+	c := info.Config
+	c.AllowAtomicPublish = true
+	if _, err := l.js.UpdateStream(ctx, c); err != nil {
+		l.logger.Warn("could not allow atomic batches on the stream: appends are sent one by one (one fsync each)",
+			"stream", StreamName, "err", err, "fix", "set allow_atomic: true in the stream configuration")
+		return false
+	}
+	l.logger.Info("allowed atomic batches on the stream, for group commit", "stream", StreamName)
+	return true
 }
 
 // ensureStream creates LEDGER when missing, then checks the stream's settings and
