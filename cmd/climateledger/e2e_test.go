@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -216,14 +218,21 @@ func TestEndToEndCLI(t *testing.T) {
 
 // TestCrashKeepsEveryReceipt kills the server with SIGKILL under load and checks that
 // every receipt a client received names an entry in the log with the same index and
-// bytes, and that the log replays without a rejection.
+// bytes, and that the log replays without a rejection: with every append published on
+// its own, and with group commit storing atomic batches (checked in /metrics before
+// the kill).
 func TestCrashKeepsEveryReceipt(t *testing.T) {
+	unlimited := []string{"--rate-requests", "0", "--rate-submit", "0", "--rate-party", "0"}
+	t.Run("one-by-one", func(t *testing.T) { crashUnderLoad(t, 4, false, append(unlimited, "--group-commit", "1")...) })
+	t.Run("group-commit", func(t *testing.T) { crashUnderLoad(t, 24, true, append(unlimited, "--group-commit-min", "2")...) })
+}
+
+func crashUnderLoad(t *testing.T, writers int, batched bool, flags ...string) {
 	dir := t.TempDir()
-	srv := startServer(t, dir)
+	srv := startServer(t, dir, flags...)
 	ctx := context.Background()
 	c, _ := client.New(srv.url)
 	n := adoptServer(t, "crash", dir, srv.url)
-	const writers = 4
 	for w := 0; w < writers; w++ {
 		n.Enroll(fmt.Sprintf("city-%d", w), "City", "", "CN", "city")
 		if _, _, err := c.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
@@ -282,10 +291,17 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 		mu.Lock()
 		got := len(receipts)
 		mu.Unlock()
-		if got >= 40 || time.Now().After(deadline) {
+		if got >= 200 && (!batched || metricValue(t, srv.url, "climateledger_log_batches_total") > 0) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	var batches float64
+	if batched {
+		batches = metricValue(t, srv.url, "climateledger_log_batches_total")
+		if batches == 0 {
+			t.Fatal("no atomic batch was stored before the kill")
+		}
 	}
 	srv.kill()
 	close(stop)
@@ -322,8 +338,33 @@ func TestCrashKeepsEveryReceipt(t *testing.T) {
 			t.Fatalf("%s: server head %+v, replayed head seq %d hash %s", party, head, ps.Seq, ps.Head)
 		}
 	}
-	t.Logf("%d receipts before SIGKILL, %d entries in the log after restart", len(receipts), len(entries))
+	t.Logf("%d receipts before SIGKILL (%v atomic batches), %d entries in the log after restart", len(receipts), batches, len(entries))
 	srv2.stop(t)
+}
+
+// metricValue reads an unlabelled metric from the server's /metrics.
+func metricValue(t *testing.T, url, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }
 
 // readLog reads every entry of a server's log through the auditor's server source.

@@ -12,6 +12,7 @@ import (
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/httpapi"
 	"github.com/climateledger/climateledger/ledger/metrics"
+	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/witness"
 )
 
@@ -55,14 +56,19 @@ type opsFlags struct {
 	natsTimeout        time.Duration
 	integrationTimeout time.Duration
 	readyMaxLag        time.Duration
+	maxBatch, minBatch int
 }
 
 func (o *opsFlags) define(fs *flag.FlagSet) {
 	fs.DurationVar(&o.natsTimeout, "nats-timeout", time.Second, "bound on each NATS/JetStream request: a publish to a stream leader that died is sent again after it")
 	fs.DurationVar(&o.integrationTimeout, "integration-timeout", 5*time.Second, "how long a submission waits for its receipt before answering 503 integration_pending")
 	fs.DurationVar(&o.readyMaxLag, "ready-max-lag", 10*time.Second, "GET /readyz fails when the oldest entry not yet integrated has waited longer")
+	fs.IntVar(&o.maxBatch, "group-commit", natslog.DefaultMaxBatch, "group commit: at most this many waiting appends to different chains share one atomic batch and one fsync (1: off)")
+	fs.IntVar(&o.minBatch, "group-commit-min", natslog.DefaultMinBatch, "fewer waiting appends than this are published one by one (an atomic batch has a fixed cost)")
 }
 
 func (o *opsFlags) apply(c *serveConfig) {
 	c.nats.RequestTimeout = o.natsTimeout
+	c.nats.MaxBatch = o.maxBatch
+	c.nats.MinBatch = o.minBatch
 }

@@ -191,6 +191,15 @@ climateledger_applier_running 1
 # HELP climateledger_applier_restarts_total Applier restarts after an error.
 # TYPE climateledger_applier_restarts_total counter
 climateledger_applier_restarts_total 0
+# HELP climateledger_log_batches_total Atomic batches stored by group commit (each one fsync).
+# TYPE climateledger_log_batches_total counter
+climateledger_log_batches_total 0
+# HELP climateledger_log_batched_entries_total Entries stored in those batches (divided by the batches: the mean batch size).
+# TYPE climateledger_log_batched_entries_total counter
+climateledger_log_batched_entries_total 0
+# HELP climateledger_log_batch_fallbacks_total Batches refused or unacknowledged whose entries were then sent one by one.
+# TYPE climateledger_log_batch_fallbacks_total counter
+climateledger_log_batch_fallbacks_total 0
 # HELP climateledger_witnessed_tree_size Size of the newest checkpoint cosigned by a quorum of witnesses (0: none).
 # TYPE climateledger_witnessed_tree_size gauge
 climateledger_witnessed_tree_size 2
@@ -218,7 +227,8 @@ climateledger_http_requests_total{route="POST /v1/events",status="400"} 1
 	names := []string{"climateledger_submissions_total", "climateledger_tree_size", "climateledger_log_entries", "climateledger_log_up",
 		"climateledger_applier_lag_entries", "climateledger_applier_lag_seconds", "climateledger_gate_in_flight",
 		"climateledger_applier_queue_entries", "climateledger_publish_errors_total", "climateledger_applier_running",
-		"climateledger_applier_restarts_total", "climateledger_witnessed_tree_size", "climateledger_witness_cosigned_size",
+		"climateledger_applier_restarts_total", "climateledger_log_batches_total", "climateledger_log_batched_entries_total",
+		"climateledger_log_batch_fallbacks_total", "climateledger_witnessed_tree_size", "climateledger_witness_cosigned_size",
 		"climateledger_witness_failures", "climateledger_sse_subscribers", "climateledger_http_requests_total"}
 	if err := testutil.GatherAndCompare(s.metrics.Registry(), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)

@@ -143,6 +143,9 @@ var (
 	descPublishErrors   = prometheus.NewDesc("climateledger_publish_errors_total", "Appends to the stream that failed (each attempt, retries included).", nil, nil)
 	descApplierUp       = prometheus.NewDesc("climateledger_applier_running", "1 while the applier runs, 0 while it is stopped on an error and retrying.", nil, nil)
 	descApplierRestarts = prometheus.NewDesc("climateledger_applier_restarts_total", "Applier restarts after an error.", nil, nil)
+	descBatches         = prometheus.NewDesc("climateledger_log_batches_total", "Atomic batches stored by group commit (each one fsync).", nil, nil)
+	descBatchedEntries  = prometheus.NewDesc("climateledger_log_batched_entries_total", "Entries stored in those batches (divided by the batches: the mean batch size).", nil, nil)
+	descBatchFallbacks  = prometheus.NewDesc("climateledger_log_batch_fallbacks_total", "Batches refused or unacknowledged whose entries were then sent one by one.", nil, nil)
 	descWitnessedSize   = prometheus.NewDesc("climateledger_witnessed_tree_size", "Size of the newest checkpoint cosigned by a quorum of witnesses (0: none).", nil, nil)
 	descWitnessSize     = prometheus.NewDesc("climateledger_witness_cosigned_size", "Largest tree size the witness cosigned for this node.", []string{"witness"}, nil)
 	descWitnessFailures = prometheus.NewDesc("climateledger_witness_failures", "Consecutive failed requests to the witness (0 after a success).", []string{"witness"}, nil)
@@ -152,7 +155,7 @@ var (
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTreeSize, descLogEntries, descLagEntries, descLagSeconds, descLogUp,
 		descCheckpointAge, descGateInFlight, descApplierQueue, descPublishErrors, descApplierUp, descApplierRestarts,
-		descWitnessedSize, descWitnessSize, descWitnessFailures, descWitnessLast} {
+		descBatches, descBatchedEntries, descBatchFallbacks, descWitnessedSize, descWitnessSize, descWitnessFailures, descWitnessLast} {
 		ch <- d
 	}
 }
@@ -186,6 +189,10 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descApplierUp, running)
 	ch <- prometheus.MustNewConstMetric(descApplierRestarts, prometheus.CounterValue, float64(s.ApplierRestarts))
+	gc := n.Log().GroupCommitStats()
+	ch <- prometheus.MustNewConstMetric(descBatches, prometheus.CounterValue, float64(gc.Batches))
+	ch <- prometheus.MustNewConstMetric(descBatchedEntries, prometheus.CounterValue, float64(gc.Entries))
+	ch <- prometheus.MustNewConstMetric(descBatchFallbacks, prometheus.CounterValue, float64(gc.Fallbacks))
 	if c.cfg.Witnesses == nil {
 		return
 	}

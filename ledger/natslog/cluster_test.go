@@ -156,3 +156,36 @@ func TestSingleServerAutoReplicas(t *testing.T) {
 		t.Fatalf("auto replicas on a single server: %d, want 1", info.Config.Replicas)
 	}
 }
+
+// TestGroupCommitOnCluster: on a three-replica stream, batches are stored through the
+// stream's Raft group; every append reads back at its sequence, and a dropped batch
+// acknowledgement is settled without a duplicate there too.
+func TestGroupCommitOnCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-server cluster")
+	}
+	urls := startCluster(t, 3)
+	var drops int32
+	var mu sync.Mutex
+	l := openLog(t, Config{URL: strings.Join(urls, ","), MinBatch: 2, DropBatchAck: func(int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		drops++
+		return drops == 2
+	}})
+	info, err := l.stream.Info(context.Background())
+	if err != nil || info.Config.Replicas != 3 || !info.Config.AllowAtomicPublish {
+		t.Fatalf("stream: replicas %d, allow_atomic %v, %v; want 3, true", info.Config.Replicas, info.Config.AllowAtomicPublish, err)
+	}
+	ps := parties(24)
+	heads := map[string]uint64{}
+	var calls []*appendCall
+	for round := 0; round < 20 && l.GroupCommitStats().Batches < 3; round++ {
+		calls = append(calls, chainRoundOnce(t, l, ps, heads, round)...)
+	}
+	st := l.GroupCommitStats()
+	if st.Batches < 3 || st.Fallbacks != 1 {
+		t.Fatalf("stats %+v: want at least 3 batches and the one dropped acknowledgement", st)
+	}
+	checkStored(t, l, calls)
+}
