@@ -11,6 +11,23 @@ import (
 // RunClients runs op for every entry of every client concurrently (one goroutine per
 // client, in order) and returns the rate and the sorted latencies.
 func RunClients(per [][][]byte, op func(c int, entry []byte) error) (float64, []time.Duration, error) {
+	return run(per, op, nil)
+}
+
+// RunPaced runs op for every entry of every client, each client on its own schedule:
+// entry i of client c is due at start + (c/len(per) + i) × interval, and is sent then,
+// or as soon as the client's previous entry is done if that is later (entries of one
+// client are one chain: one in flight). Latency counts from the due time, so a slow
+// answer is charged to every entry it delays (no coordinated omission). It returns
+// the achieved rate and the sorted latencies.
+func RunPaced(per [][][]byte, interval time.Duration, op func(c int, entry []byte) error) (float64, []time.Duration, error) {
+	return run(per, op, func(c, i int) time.Duration {
+		return time.Duration(int64(interval)*int64(c)/int64(len(per))) + time.Duration(i)*interval
+	})
+}
+
+// run is RunClients, or RunPaced when due (an entry's due time after the start) is set.
+func run(per [][][]byte, op func(c int, entry []byte) error, due func(c, i int) time.Duration) (float64, []time.Duration, error) {
 	lat := make([][]time.Duration, len(per))
 	errs := make(chan error, len(per))
 	var wg sync.WaitGroup
@@ -21,8 +38,12 @@ func RunClients(per [][][]byte, op func(c int, entry []byte) error) (float64, []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, e := range per[c] {
+			for i, e := range per[c] {
 				t0 := time.Now()
+				if due != nil {
+					t0 = start.Add(due(c, i))
+					time.Sleep(time.Until(t0))
+				}
 				if err := op(c, e); err != nil {
 					errs <- err
 					return
