@@ -48,6 +48,9 @@ type BenchStage struct {
 	// P50Ms and P99Ms are latency percentiles, for stages that have them.
 	P50Ms float64 `json:"p50_ms,omitempty"`
 	P99Ms float64 `json:"p99_ms,omitempty"`
+	// EntriesPerBatch is group commit's mean atomic batch, for submit stages where
+	// batches formed.
+	EntriesPerBatch float64 `json:"entries_per_batch,omitempty"`
 	// LimitValue is the raw baseline measured in the same run, and Limit its unit and
 	// what it is; Ratio is Value / LimitValue.
 	Limit      string  `json:"limit,omitempty"`
@@ -159,12 +162,17 @@ func runBench(ctx context.Context, c benchConfig, progress func(string)) (*Bench
 			_, _, err := node.Submit(ctx, e)
 			return err
 		})
+		gc := node.Log().GroupCommitStats()
 		node.Close()
 		if err != nil {
 			return nil, fmt.Errorf("submit: %w", err)
 		}
+		perBatch := 0.0
+		if gc.Batches > 0 {
+			perBatch = float64(gc.Entries) / float64(gc.Batches)
+		}
 		add(BenchStage{Name: fmt.Sprintf("submit → receipt with proof, %d client(s)", clients), Value: rate, Unit: "events/s",
-			P50Ms: benchkit.Percentile(lat, 0.5), P99Ms: benchkit.Percentile(lat, 0.99),
+			EntriesPerBatch: perBatch, P50Ms: benchkit.Percentile(lat, 0.5), P99Ms: benchkit.Percentile(lat, 0.99),
 			Limit: fmt.Sprintf("msgs/s raw SyncAlways publish, same clients (p50 %.2f ms)", benchkit.Percentile(rawLat, 0.5)), LimitValue: rawRate})
 	}
 
@@ -385,7 +393,11 @@ func printBench(w io.Writer, r *BenchReport) {
 			limit = formatRate(s.LimitValue) + " " + s.Limit
 			ratio = fmt.Sprintf("%.2f", s.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", s.Name, formatRate(s.Value), s.Unit, lat, limit, ratio)
+		name := s.Name
+		if s.EntriesPerBatch > 0 {
+			name += fmt.Sprintf(" (%.0f per batch)", s.EntriesPerBatch)
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", name, formatRate(s.Value), s.Unit, lat, limit, ratio)
 	}
 	tw.Flush()
 }

@@ -22,8 +22,10 @@
 //
 // Open creates the stream LEDGER when it is missing, and when it exists checks it
 // and refuses (with a [*StreamMismatchError] naming every difference) any setting
-// that could lose, alter, or stop accepting entries; it never updates a stream. The
-// stream is created with: subjects ["ledger.events.*"], file storage, limits
+// that could lose, alter, or stop accepting entries; the one setting it changes on an
+// existing stream is to allow atomic batches, which group commit needs (not with
+// [Config.ExistingOnly]; there appends are sent one by one). The stream is created
+// with: atomic publish allowed, subjects ["ledger.events.*"], file storage, limits
 // retention with no message, byte, age or per-subject limits, DenyDelete,
 // DenyPurge, no rollups, a duplicate window of [Config.DuplicateWindow],
 // direct gets allowed, [Config.Replicas] replicas, and a maximum message size of
@@ -47,6 +49,23 @@
 // connection, a cancelled context after the request was sent), in which case it
 // may have been. Callers reconcile by retrying Append with the same message id and
 // the same expectation: that is idempotent (see [Log.Append]).
+//
+// # Group commit
+//
+// Appends to different chains that wait at the same time are stored together as one
+// JetStream atomic batch ([Config.MaxBatch], [Config.MinBatch]): one publish round
+// trip and one fsync for all of them, all or nothing, each entry with its own message
+// id and chain expectation, at consecutive sequences in the order of the batch. The
+// promises above hold for each entry as if it had been appended alone: Append returns
+// once its entry is durable, or with the errors above. A refused batch stored nothing
+// (JetStream refuses a whole batch when one expectation fails or one message id is
+// already stored); a batch whose acknowledgement was lost may or may not be stored.
+// Either way each of its entries is then sent on its own with the same message id
+// and expectation, which settles it exactly once: stored now, found where the batch
+// put it (a duplicate), or refused as a conflict. A re-sent batch would not do: the
+// server refuses it whole (error 10201) once one of its ids is stored. Stored
+// messages of a batch carry nats-server's Nats-Batch-* headers; they are not part of
+// the entry. [Log.GroupCommitStats] counts batches, their entries and fallbacks.
 //
 // # Concurrency
 //
