@@ -62,16 +62,17 @@ func BenchmarkSubmitOneByOne(b *testing.B) {
 }
 
 // submitSetup opens a node with the given log settings, enrols one party per client
-// and pre-signs count events for each.
-func submitSetup(b *testing.B, clients, count int, nats natslog.Config) (*ledger.Node, [][][]byte) {
-	node, n := ledgertest.OpenConfig(b, ledger.Config{NATS: nats})
+// (bench-00, bench-01, …) and pre-signs count events for each.
+func submitSetup(tb testing.TB, clients, count int, nats natslog.Config) (*ledger.Node, [][][]byte) {
+	tb.Helper()
+	node, n := ledgertest.OpenConfig(tb, ledger.Config{NATS: nats})
 	ctx := context.Background()
 	per := make([][][]byte, clients)
 	for c := 0; c < clients; c++ {
 		party := fmt.Sprintf("bench-%02d", c)
 		n.Enroll(party, "Bench", "", "US", "city")
 		if _, _, err := node.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		p := n.Parties[party]
 		per[c] = chainEntries(party, p.Keys[0], p.Seq, p.Head, count)

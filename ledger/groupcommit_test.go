@@ -10,7 +10,6 @@ import (
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger"
-	"github.com/climateledger/climateledger/ledger/ledgertest"
 	"github.com/climateledger/climateledger/ledger/natslog"
 	"github.com/climateledger/climateledger/ledger/proof"
 )
@@ -21,22 +20,12 @@ import (
 // event exactly once, and a replay rejects nothing.
 func TestSubmitWithDroppedBatchAcks(t *testing.T) {
 	var batches atomic.Int32
-	node, n := ledgertest.OpenConfig(t, ledger.Config{NATS: natslog.Config{
+	const parties, perParty = 16, 6
+	node, chains := submitSetup(t, parties, perParty, natslog.Config{
 		MinBatch:     2,
 		DropBatchAck: func(int) bool { return batches.Add(1)%2 == 1 },
-	}})
+	})
 	ctx := context.Background()
-	const parties, perParty = 16, 6
-	chains := make([][][]byte, parties)
-	for c := range chains {
-		party := fmt.Sprintf("city-%02d", c)
-		n.Enroll(party, "City", "", "CN", "city")
-		if _, _, err := node.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
-			t.Fatal(err)
-		}
-		p := n.Parties[party]
-		chains[c] = chainEntries(party, p.Keys[0], p.Seq, p.Head, perParty)
-	}
 	before := node.Applied()
 
 	receipts := make([][]*ledger.Receipt, parties)
@@ -46,7 +35,7 @@ func TestSubmitWithDroppedBatchAcks(t *testing.T) {
 			for _, e := range chains[c] {
 				rc, recorded, err := node.Submit(ctx, e)
 				if err != nil {
-					t.Errorf("submit to city-%02d: %v", c, err)
+					t.Errorf("submit to bench-%02d: %v", c, err)
 					return
 				}
 				_ = recorded // a lost acknowledgement makes a new event look already recorded
@@ -68,10 +57,10 @@ func TestSubmitWithDroppedBatchAcks(t *testing.T) {
 		for i, rc := range rcs {
 			claim, err := proof.VerifyTLogProof([]byte(rc.Proof), node.Keys().LogVerifier)
 			if err != nil {
-				t.Fatalf("city-%02d event %d: receipt proof: %v", c, i, err)
+				t.Fatalf("bench-%02d event %d: receipt proof: %v", c, i, err)
 			}
 			if claim.Index != rc.Index || !bytes.Equal(claim.Entry, chains[c][i]) {
-				t.Fatalf("city-%02d event %d: the receipt proves index %d with other bytes", c, i, rc.Index)
+				t.Fatalf("bench-%02d event %d: the receipt proves index %d with other bytes", c, i, rc.Index)
 			}
 			if seen[rc.Index] {
 				t.Fatalf("index %d receipted twice", rc.Index)

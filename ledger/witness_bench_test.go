@@ -11,6 +11,7 @@ import (
 	"github.com/climateledger/climateledger/internal/benchkit"
 	"github.com/climateledger/climateledger/ledger"
 	"github.com/climateledger/climateledger/ledger/ledgertest"
+	"github.com/climateledger/climateledger/ledger/natslog"
 )
 
 // BenchmarkSubmitWitnessed measures, in one run, submit → receipt on a node without
@@ -28,19 +29,9 @@ func BenchmarkSubmitWitnessed(b *testing.B) {
 			ctx := context.Background()
 			count := max(1, b.N/clients)
 			setup := func(witnesses bool) (*ledger.Node, [][][]byte) {
-				node, n := ledgertest.Open(b, "")
+				node, per := submitSetup(b, clients, count, natslog.Config{})
 				if witnesses {
 					ledgertest.StartWitnesses(b, node, 2, "uslax.witness.bench", "cnszx.witness.bench")
-				}
-				per := make([][][]byte, clients)
-				for c := range clients {
-					party := fmt.Sprintf("bench-%02d", c)
-					n.Enroll(party, "Bench", "", "US", "city")
-					if _, _, err := node.Submit(ctx, n.Entries[len(n.Entries)-1]); err != nil {
-						b.Fatal(err)
-					}
-					p := n.Parties[party]
-					per[c] = chainEntries(party, p.Keys[0], p.Seq, p.Head, count)
 				}
 				return node, per
 			}

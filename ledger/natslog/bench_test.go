@@ -86,18 +86,27 @@ func BenchmarkRawPublish(b *testing.B) {
 // BenchmarkAppend is BenchmarkRawPublish through Log.Append: a message id and the
 // expected last subject sequence on every write, one chain per publisher.
 func BenchmarkAppend(b *testing.B) {
-	payload := entryBytes(0, benchPayload)
 	for _, publishers := range []int{1, 16} {
-		b.Run(fmt.Sprintf("publishers=%d", publishers), func(b *testing.B) {
-			l := openLog(b, Config{StoreDir: b.TempDir()})
-			ctx := context.Background()
-			heads := make([]uint64, publishers)
-			runPublishers(b, publishers, func(w, i int) error {
-				a, err := l.Append(ctx, fmt.Sprintf("party-%d", w), fmt.Sprintf("b%d-%d", w, i), payload, heads[w])
-				heads[w] = a.Seq
-				return err
-			})
-		})
+		b.Run(fmt.Sprintf("publishers=%d", publishers), func(b *testing.B) { benchAppend(b, publishers, Config{}) })
+	}
+}
+
+// benchAppend runs b.N appends spread over publishers goroutines, one chain each, on
+// a log opened with cfg (StoreDir: a temporary directory), and reports group commit's
+// mean batch where batches formed.
+func benchAppend(b *testing.B, publishers int, cfg Config) {
+	payload := entryBytes(0, benchPayload)
+	cfg.StoreDir = b.TempDir()
+	l := openLog(b, cfg)
+	ctx := context.Background()
+	heads := make([]uint64, publishers)
+	runPublishers(b, publishers, func(w, i int) error {
+		a, err := l.Append(ctx, fmt.Sprintf("party-%d", w), fmt.Sprintf("b%d-%d", w, i), payload, heads[w])
+		heads[w] = a.Seq
+		return err
+	})
+	if st := l.GroupCommitStats(); st.Batches > 0 {
+		b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
 	}
 }
 
@@ -180,24 +189,12 @@ func BenchmarkRead(b *testing.B) {
 }
 
 // BenchmarkGroupCommit is BenchmarkAppend with more publishers, with group commit
-// (max-batch=256, the default) and without it (max-batch=1), beside a raw publish
-// with the same number of publishers in the same run.
+// (max-batch=256, the default) and without it (max-batch=1).
 func BenchmarkGroupCommit(b *testing.B) {
-	payload := entryBytes(0, benchPayload)
 	for _, publishers := range []int{16, 64, 256} {
 		for _, maxBatch := range []int{1, DefaultMaxBatch} {
 			b.Run(fmt.Sprintf("publishers=%d/max-batch=%d", publishers, maxBatch), func(b *testing.B) {
-				l := openLog(b, Config{StoreDir: b.TempDir(), MaxBatch: maxBatch})
-				ctx := context.Background()
-				heads := make([]uint64, publishers)
-				runPublishers(b, publishers, func(w, i int) error {
-					a, err := l.Append(ctx, fmt.Sprintf("party-%d", w), fmt.Sprintf("b%d-%d", w, i), payload, heads[w])
-					heads[w] = a.Seq
-					return err
-				})
-				if st := l.GroupCommitStats(); st.Batches > 0 {
-					b.ReportMetric(float64(st.Entries)/float64(st.Batches), "entries/batch")
-				}
+				benchAppend(b, publishers, Config{MaxBatch: maxBatch})
 			})
 		}
 	}

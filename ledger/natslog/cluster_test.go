@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,9 @@ func startCluster(tb testing.TB, n int) []string {
 			if s.ReadyForConnections(10*time.Millisecond) && s.JetStreamIsCurrent() {
 				ready++
 			}
-			leader = leader || s.JetStreamIsLeader()
+			// The meta leader must also see every peer online with current stats, or
+			// placing a three-replica stream fails ("no suitable peers").
+			leader = leader || s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == n
 		}
 		if ready == n && leader {
 			break
@@ -181,7 +184,7 @@ func TestGroupCommitOnCluster(t *testing.T) {
 	heads := map[string]uint64{}
 	var calls []*appendCall
 	for round := 0; round < 20 && l.GroupCommitStats().Batches < 3; round++ {
-		calls = append(calls, chainRoundOnce(t, l, ps, heads, round)...)
+		calls = append(calls, chainRoundOnce(t, l, ps, heads, strconv.Itoa(round))...)
 	}
 	st := l.GroupCommitStats()
 	if st.Batches < 3 || st.Fallbacks != 1 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,20 +23,36 @@ type appendCall struct {
 	err       error
 }
 
-// appendRound runs calls concurrently, all released at once so that they wait
-// together and group commit batches them.
+// appendRound runs calls concurrently and, with group commit on, lets them go as one
+// batch: it holds the committer's only slot (Config.BatchesInFlight 1) until every
+// call waits in the queue (one may already be taken by the committer, which then
+// waits for the slot), so the committer takes them all at once.
 func appendRound(l *Log, calls []*appendCall) {
-	var start, done sync.WaitGroup
-	start.Add(1)
+	g := l.group
+	if g != nil {
+		g.slots <- struct{}{}
+	}
+	var done sync.WaitGroup
 	for _, c := range calls {
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			start.Wait()
 			c.app, c.err = l.Append(context.Background(), c.party, c.id, c.entry, c.expect)
 		}()
 	}
-	start.Done()
+	if g != nil {
+		deadline := time.Now().Add(5 * time.Second)
+		stable := 0
+		for len(g.queue) < len(calls) && stable < 4 && time.Now().Before(deadline) {
+			if len(g.queue) == len(calls)-1 {
+				stable++ // the committer holds the first
+			} else {
+				stable = 0
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		<-g.slots
+	}
 	done.Wait()
 }
 
@@ -47,19 +64,7 @@ func chainRounds(t *testing.T, l *Log, parties []string, heads map[string]uint64
 	var all []*appendCall
 	before := l.GroupCommitStats().Batches
 	for round := 0; round < 20 && l.GroupCommitStats().Batches == before; round++ {
-		calls := make([]*appendCall, len(parties))
-		for i, p := range parties {
-			id := fmt.Sprintf("%s-%s-%d", tag, p, round)
-			calls[i] = &appendCall{party: p, id: id, entry: []byte("entry " + id), expect: heads[p]}
-		}
-		appendRound(l, calls)
-		for _, c := range calls {
-			if c.err != nil {
-				t.Fatalf("Append(%s, %s, expect %d): %v", c.party, c.id, c.expect, c.err)
-			}
-			heads[c.party] = c.app.Seq
-		}
-		all = append(all, calls...)
+		all = append(all, chainRoundOnce(t, l, parties, heads, tag+"-"+strconv.Itoa(round))...)
 	}
 	if l.GroupCommitStats().Batches == before {
 		t.Fatalf("no batch formed in 20 rounds of %d concurrent appends", len(parties))
@@ -190,7 +195,7 @@ func TestGroupCommitDroppedBatchAck(t *testing.T) {
 	heads := map[string]uint64{}
 	var calls []*appendCall
 	for round := 0; round < 20 && drops.Load() == 0; round++ {
-		calls = append(calls, chainRoundOnce(t, l, ps, heads, round)...)
+		calls = append(calls, chainRoundOnce(t, l, ps, heads, strconv.Itoa(round))...)
 	}
 	if drops.Load() == 0 {
 		t.Fatal("no batch formed in 20 rounds")
@@ -214,11 +219,11 @@ func TestGroupCommitDroppedBatchAck(t *testing.T) {
 }
 
 // chainRoundOnce is one round of chainRounds.
-func chainRoundOnce(t *testing.T, l *Log, ps []string, heads map[string]uint64, round int) []*appendCall {
+func chainRoundOnce(t *testing.T, l *Log, ps []string, heads map[string]uint64, round string) []*appendCall {
 	t.Helper()
 	calls := make([]*appendCall, len(ps))
 	for i, p := range ps {
-		id := fmt.Sprintf("r%d-%s", round, p)
+		id := fmt.Sprintf("r%s-%s", round, p)
 		calls[i] = &appendCall{party: p, id: id, entry: []byte("entry " + id), expect: heads[p]}
 	}
 	appendRound(l, calls)
@@ -290,7 +295,7 @@ func TestGroupCommitOnOlderStream(t *testing.T) {
 		t.Fatalf("ExistingOnly changed the stream: allow_atomic %v, %v", info.Config.AllowAtomicPublish, err)
 	}
 	heads := map[string]uint64{}
-	calls := chainRoundOnce(t, ro, parties(8), heads, 0)
+	calls := chainRoundOnce(t, ro, parties(8), heads, "0")
 	if st := ro.GroupCommitStats(); st.Batches != 0 {
 		t.Fatalf("batches on a stream without atomic publish: %+v", st)
 	}
