@@ -274,36 +274,8 @@ func TestSubmitBatchRecordedEnvelope(t *testing.T) {
 		lines = append(lines, endorsementLine(i))
 	}
 	file := writeBatch(t, lines)
-	data, _ := os.ReadFile(file)
-	parsed, _, err := parseBatch(file, data, "us-ca", "endorsement.recorded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := readSigner(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Line 1 signed and recorded in the state as the load does, then submitted.
-	hdr := newBatchHeader(file, data)
-	hdr.Party, hdr.Type = "us-ca", "endorsement.recorded"
-	st, _, err := openBatchState(file+".state", hdr, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &batchRun{opt: batchOptions{Type: "endorsement.recorded"}, signers: []*events.Signer{signer}, state: st}
-	c, _ := client.New(r.url)
-	head, err := c.Head(t.Context(), "us-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, _ := events.ParseHash(head.Hash)
-	if err := b.sign(parsed[0], "", head.Seq+1, prev); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rc0 := mustSubmit(t, r.node, parsed[0].Envelope)
+	rc0 := mustSubmit(t, r.node, signFirstLine(t, r, key, file, time.Time{}))
 
 	code, s, errOut := batchCLI(t, r, key, file)
 	if code != 0 || s.Lines != 20 || s.Already != 1 || s.Recorded != 19 || s.Skipped != 0 {
@@ -314,6 +286,52 @@ func TestSubmitBatchRecordedEnvelope(t *testing.T) {
 		t.Errorf("line 1's receipt %+v, want the original: id %s index %d seq 2", got, rc0.ID, rc0.Index)
 	}
 	checkBatchLog(t, r, 20, nil)
+}
+
+// signFirstLine writes the state of file as a load that signed line 1 at the head of
+// us-ca with time at (the current time when zero) and stopped before submitting it;
+// it returns that envelope.
+func signFirstLine(t *testing.T, r *readNode, key, file string, at time.Time) []byte {
+	t.Helper()
+	data, _ := os.ReadFile(file)
+	parsed, _, err := parseBatch(file, data, "us-ca", "endorsement.recorded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := readSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := newBatchHeader(file, data)
+	hdr.Party, hdr.Type = "us-ca", "endorsement.recorded"
+	st, _, err := openBatchState(file+".state", hdr, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := client.New(r.url)
+	head, err := c.Head(t.Context(), "us-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, _ := events.ParseHash(head.Hash)
+	if at.IsZero() {
+		b := &batchRun{opt: batchOptions{Type: "endorsement.recorded"}, signers: []*events.Signer{signer}, state: st}
+		if err := b.sign(parsed[0], "", head.Seq+1, prev); err != nil {
+			t.Fatal(err)
+		}
+		return parsed[0].Envelope
+	}
+	d := &events.Draft{Party: "us-ca", Seq: head.Seq + 1, Prev: prev, Type: "endorsement.recorded", Time: at, Body: parsed[0].Body}
+	payload, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := events.Sign(payload, signer)
+	if err := st.logEnvelope(1, env); err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
 
 // TestSubmitBatchBadLines: a malformed line, an invalid body and a broken envelope are
@@ -436,33 +454,7 @@ func TestSubmitBatchResignsAfterConflict(t *testing.T) {
 		lines = append(lines, endorsementLine(i))
 	}
 	file := writeBatch(t, lines)
-	data, _ := os.ReadFile(file)
-	parsed, _, err := parseBatch(file, data, "us-ca", "endorsement.recorded")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := readSigner(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr := newBatchHeader(file, data)
-	hdr.Party, hdr.Type = "us-ca", "endorsement.recorded"
-	st, _, err := openBatchState(file+".state", hdr, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &batchRun{opt: batchOptions{Type: "endorsement.recorded"}, signers: []*events.Signer{signer}, state: st}
-	c, _ := client.New(r.url)
-	head, err := c.Head(t.Context(), "us-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, _ := events.ParseHash(head.Hash)
-	if err := b.sign(parsed[0], "", head.Seq+1, prev); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	first, _ := events.ParseEntry(parsed[0].Envelope)
+	first, _ := events.ParseEntry(signFirstLine(t, r, key, file, time.Time{}))
 	// Another writer takes seq 2.
 	other := r.net.Append("us-ca", &events.EndorsementBody{Summit: "2015-los-angeles", Date: "2015-09-15"})
 	mustSubmit(t, r.node, other)
@@ -475,9 +467,35 @@ func TestSubmitBatchResignsAfterConflict(t *testing.T) {
 	if got := receipts[1]; got.ID != first.Payload.ID || got.Seq != 3 {
 		t.Errorf("line 1: receipt %+v, want id %s (kept) at seq 3", got, first.Payload.ID)
 	}
+	c, _ := client.New(r.url)
 	if h, _ := c.Head(t.Context(), "us-ca"); h.Seq != 7 {
 		t.Errorf("us-ca head seq %d, want 7 (enrolment, the other writer's event, 5 lines)", h.Seq)
 	}
+}
+
+// TestSubmitBatchResignsAfterClockSkew: the state holds a signed envelope of an
+// interrupted load that is older than the gate's clock window. The gate answers
+// clock_skew (it is not recorded); the line is signed again with the current time and
+// the same event id.
+func TestSubmitBatchResignsAfterClockSkew(t *testing.T) {
+	r := startReadNode(t)
+	key := r.enrol(t, "us-ca", "California", "US", "state")
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, endorsementLine(i))
+	}
+	file := writeBatch(t, lines)
+	first, _ := events.ParseEntry(signFirstLine(t, r, key, file, time.Now().UTC().Add(-time.Hour).Truncate(time.Second)))
+
+	code, s, errOut := batchCLI(t, r, key, file)
+	if code != 0 || s.Recorded != 5 || s.Already != 0 || s.Failed != 0 {
+		t.Fatalf("exit %d, summary %+v\n%s", code, s, errOut)
+	}
+	receipts, _ := readState(t, file+".state")
+	if got := receipts[1]; got.ID != first.Payload.ID || got.Seq != 2 {
+		t.Errorf("line 1: receipt %+v, want id %s (kept) at seq 2", got, first.Payload.ID)
+	}
+	checkBatchLog(t, r, 5, nil)
 }
 
 // TestSubmitBatchRefusedLine: a line the server refuses (its party is not enrolled)
