@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,12 +116,17 @@ func isEnvelopeLine(obj map[string]json.RawMessage) bool {
 }
 
 // parseBatch reads and checks every line of a batch file. party and typ are --party
-// and --type (body lines need both; needFlags reports the first body line when one
-// is missing). Every bad line is reported at once in a *batchInputError.
+// and --type; firstBody is the number of the first body line (0: none), for the caller
+// to refuse body lines without --key, --party and --type. Every bad line is reported
+// at once in a *batchInputError, in line order.
 func parseBatch(path string, data []byte, party, typ string) (lines []*batchLine, firstBody int, err error) {
-	var problems []string
+	type problem struct {
+		n   int
+		msg string
+	}
+	var problems []problem
 	bad := func(n int, format string, args ...any) {
-		problems = append(problems, fmt.Sprintf("line %d: ", n)+fmt.Sprintf(format, args...))
+		problems = append(problems, problem{n, fmt.Sprintf("line %d: ", n) + fmt.Sprintf(format, args...)})
 	}
 	type chainEnd struct {
 		line int
@@ -196,24 +202,14 @@ func parseBatch(path string, data []byte, party, typ string) (lines []*batchLine
 	}
 	if len(problems) > 0 {
 		// Problems of envelopes and bodies were found in two passes: list them by line.
-		sortByLine(problems)
-		return nil, firstBody, &batchInputError{Path: path, Problems: problems}
+		slices.SortStableFunc(problems, func(a, b problem) int { return a.n - b.n })
+		ie := &batchInputError{Path: path}
+		for _, p := range problems {
+			ie.Problems = append(ie.Problems, p.msg)
+		}
+		return nil, firstBody, ie
 	}
 	return lines, firstBody, nil
-}
-
-// sortByLine sorts "line N: …" texts by N.
-func sortByLine(ps []string) {
-	num := func(s string) int {
-		s = strings.TrimPrefix(s, "line ")
-		n, _ := strconv.Atoi(s[:strings.IndexByte(s, ':')])
-		return n
-	}
-	for i := 1; i < len(ps); i++ { // insertion sort: stable, and the lists are short
-		for j := i; j > 0 && num(ps[j]) < num(ps[j-1]); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }
 
 // batchOptions are the flags of a batch load.
