@@ -5,6 +5,7 @@
 //	climateledger keygen --out FILE
 //	climateledger enroll --server URL --registrar-key FILE --party ID --key FILE …
 //	climateledger submit --server URL --key FILE --party ID --type TYPE --body FILE
+//	climateledger submit --server URL --batch FILE.jsonl [--key FILE --party ID --type TYPE] [--state FILE] [--restart]
 //	climateledger export --server URL --out DIR [--log-key KEY] [--witness VKEY]…
 //	climateledger audit (DIR | --server URL | --nats URL) [--log-key KEY] [--witness VKEY]… [--witness-quorum K] [--json]
 //	climateledger prove --server URL EVENT_ID [--witnessed]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,22 +19,54 @@ import (
 )
 
 func init() {
-	register("submit", "sign an event with a party key and submit it; prints the receipt", cmdSubmit)
+	register("submit", "sign an event with a party key and submit it; prints the receipt (--batch: bulk load, resumable)", cmdSubmit)
 	register("enroll", "enrol a party (registrar and the party's keys sign); prints the receipt", cmdEnroll)
 }
 
+// cmdSubmit is submit: one event body signed and submitted, or with --batch a bulk
+// load of a JSON-lines file (runBatch).
 func cmdSubmit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "submit", "--server URL --key FILE --party ID --type TYPE --body FILE [--cosign FILE]…")
+	fs := newFlags(e, "submit", "--server URL --key FILE --party ID --type TYPE --body FILE [--cosign FILE]…\n"+
+		"       climateledger submit --batch FILE.jsonl [--state FILE] [--restart] [--concurrency N] [--server URL] [--key FILE --party ID --type TYPE [--cosign FILE]…]")
 	server := fs.String("server", "http://127.0.0.1:8080", "server URL")
 	keyFile := fs.String("key", "", "the party's key file")
 	party := fs.String("party", "", "the party whose chain the event extends")
 	typ := fs.String("type", "", "event type, e.g. inventory.reported")
 	bodyFile := fs.String("body", "", "JSON file with the event body ('-' for standard input)")
-	retries := fs.Int("retries", 5, "how often to rebuild and resubmit after a chain conflict")
+	retries := fs.Int("retries", 5, "how often to rebuild and resubmit after a chain conflict (with --batch also after a 5xx or a network error)")
 	var cosign stringList
 	fs.Var(&cosign, "cosign", "another key file that must sign (a partner, a new key); repeatable")
+	batch := fs.String("batch", "", "bulk load: a JSON-lines file, one signed envelope or event body per line (resumable; see README \"Bulk load\")")
+	stateFile := fs.String("state", "", "with --batch: the state file that makes the load resumable (default FILE.jsonl.state)")
+	restart := fs.Bool("restart", false, "with --batch: discard the state file and load the file from the start")
+	concurrency := fs.Int("concurrency", 64, "with --batch: how many chains are loaded at a time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *batch != "" {
+		if *bodyFile != "" {
+			fs.Usage()
+			return fmt.Errorf("%w: --body and --batch exclude each other", errUsage)
+		}
+		if *typ != "" && !events.KnownType(*typ) {
+			fs.Usage()
+			return fmt.Errorf("%w: --type %q is not an event type; valid types: %s", errUsage, *typ, strings.Join(events.EventTypes(), ", "))
+		}
+		if *concurrency < 1 {
+			fs.Usage()
+			return fmt.Errorf("%w: --concurrency must be at least 1", errUsage)
+		}
+		if *stateFile == "" {
+			*stateFile = *batch + ".state"
+		}
+		return runBatch(ctx, e, batchOptions{Path: *batch, State: *stateFile, Restart: *restart, Concurrency: *concurrency, Retries: *retries,
+			Party: *party, Type: *typ, KeyFile: *keyFile, Cosign: cosign, Server: *server})
+	}
+	for _, f := range []string{"state", "restart", "concurrency"} {
+		if flagSet(fs, f) {
+			fs.Usage()
+			return fmt.Errorf("%w: --%s needs --batch", errUsage, f)
+		}
 	}
 	if err := required(fs, "key", "party", "type", "body"); err != nil {
 		return err
@@ -63,6 +96,13 @@ func cmdSubmit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return printJSON(e, rc)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 // maxRateLimitWait is the longest Retry-After that submit waits out by itself.
