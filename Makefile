@@ -35,6 +35,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./ledger/witness -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/witness -run '^$$' -fuzz '^FuzzAddCheckpointHTTP$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/httpapi -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/climateledger -run '^$$' -fuzz '^FuzzParseBatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/climateledger -run '^$$' -fuzz '^FuzzBatchState$$' -fuzztime $(FUZZTIME)
 
 bench: ## run the benchmarks (compare ratios, quote medians)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 5 $(PKGS)

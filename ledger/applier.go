@@ -67,11 +67,14 @@ func (n *Node) parseGroup(raws [][]byte) []parsed {
 	out := make([]parsed, len(raws))
 	work := func(i int) {
 		out[i].raw = raws[i]
-		e, err := events.ParseEntry(raws[i])
-		if err != nil {
-			f, _ := asFinding(err)
-			out[i].finding = f
-			return
+		e, ok := n.verified.get(raws[i])
+		if !ok {
+			var err error
+			if e, err = events.ParseEntry(raws[i]); err != nil {
+				f, _ := asFinding(err)
+				out[i].finding = f
+				return
+			}
 		}
 		for _, k := range e.IntroducedKeys() {
 			if pub, err := k.Decode(); err == nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -74,9 +73,7 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 		return nil, false, f
 	}
 
-	mu := &n.chains[chainSlot(p.Party)]
-	mu.Lock()
-	defer mu.Unlock()
+	defer n.chains.lock(p.Party)()
 
 	// Fast path: the expectation is the stream sequence of the chain's last valid
 	// entry as this node's applier saw it. JetStream enforces it: if another entry
@@ -105,7 +102,15 @@ func (n *Node) Submit(ctx context.Context, submission []byte) (rc *Receipt, reco
 			// This node could not integrate the entry: refuse before appending.
 			return nil, false, fmt.Errorf("%w: %s", ErrUnavailable, cause)
 		}
+		// The applier reuses this parse and its verdicts for these exact bytes
+		// (gateVerified) while the submission waits for its receipt.
+		drop := n.verified.put(e)
 		app, err = n.appendEntry(ctx, p.Party, p.ID, stored, expect)
+		if err != nil {
+			drop()
+		} else {
+			defer drop()
+		}
 		var ce *natslog.ConflictError
 		if errors.As(err, &ce) && attempt == 0 {
 			if expect, head, finding, err = n.catchUpAndCheck(ctx, e); err != nil {
@@ -416,10 +421,4 @@ func (n *Node) checkpointAt(size uint64) ([]byte, error) {
 // other chains (partners' keys, the attested or retracted event).
 func readsOtherChains(t string) bool {
 	return t == events.TypePartnership || t == events.TypeAttestation || t == events.TypeRetraction
-}
-
-func chainSlot(party string) int {
-	h := fnv.New32a()
-	h.Write([]byte(party))
-	return int(h.Sum32() % 256)
 }

@@ -132,7 +132,7 @@ type Node struct {
 	lg   *slog.Logger
 
 	// chains serialises writes per chain (one write in flight per chain).
-	chains [256]sync.Mutex
+	chains chainLocks
 
 	// mu guards reg, subjectSeq, applied, checkpoint, checkpointTime, changed,
 	// applyErr and applyErrSince.
@@ -161,6 +161,8 @@ type Node struct {
 	probeStart time.Time
 
 	keyDir sync.Map // key id → ed25519.PublicKey, self-certifying cache for PreVerify
+	// verified holds the gate's parsed, verified entries for the applier.
+	verified gateVerified
 
 	// witnessMu guards witnessed and witnessedSize: the newest checkpoint cosigned by a
 	// quorum of witnesses (see SetWitnessed).
