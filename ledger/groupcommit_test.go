@@ -20,36 +20,39 @@ import (
 // event exactly once, and a replay rejects nothing.
 func TestSubmitWithDroppedBatchAcks(t *testing.T) {
 	var batches atomic.Int32
-	const parties, perParty = 16, 6
-	node, chains := submitSetup(t, parties, perParty, natslog.Config{
+	const parties, maxRounds = 16, 40
+	node, chains := submitSetup(t, parties, maxRounds, natslog.Config{
 		MinBatch:     2,
 		DropBatchAck: func(int) bool { return batches.Add(1)%2 == 1 },
 	})
 	ctx := context.Background()
 	before := node.Applied()
 
+	// Rounds of one event per chain, submitted together, until several batches have
+	// been stored and at least one acknowledgement dropped (batches form when two or
+	// more appends wait at once: almost always in the first round).
 	receipts := make([][]*ledger.Receipt, parties)
-	var wg sync.WaitGroup
-	for c := range chains {
-		wg.Go(func() {
-			for _, e := range chains[c] {
-				rc, recorded, err := node.Submit(ctx, e)
+	rounds := 0
+	for ; rounds < 6 || rounds < maxRounds && batches.Load() < 4; rounds++ {
+		var wg sync.WaitGroup
+		for c := range chains {
+			wg.Go(func() {
+				rc, _, err := node.Submit(ctx, chains[c][rounds]) // a lost acknowledgement makes a new event look already recorded
 				if err != nil {
 					t.Errorf("submit to bench-%02d: %v", c, err)
 					return
 				}
-				_ = recorded // a lost acknowledgement makes a new event look already recorded
 				receipts[c] = append(receipts[c], rc)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
 	}
 	st := node.Log().GroupCommitStats()
 	if st.Batches < 2 || st.Fallbacks < 1 {
-		t.Fatalf("group commit stats %+v: want batches, and fallbacks for the dropped acknowledgements", st)
+		t.Fatalf("group commit stats %+v after %d rounds: want batches, and fallbacks for the dropped acknowledgements", st, rounds)
 	}
 
 	seen := map[uint64]bool{}
@@ -72,7 +75,7 @@ func TestSubmitWithDroppedBatchAcks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := before + parties*perParty; last != want {
+	if want := before + uint64(parties*rounds); last != want {
 		t.Fatalf("the log holds %d entries, want %d: an event was stored twice or lost", last, want)
 	}
 	if rj, err := node.Rejections(0, last); err != nil || len(rj) != 0 {
