@@ -150,12 +150,12 @@ func navigate(t *testing.T, ctx context.Context, url string) {
 	}
 }
 
-// settle polls expr for up to 5 s until it is want (the chart is drawn in an animation
-// frame, and a live update may draw it again), and returns its last value.
+// settle polls expr for up to slack × 10 s until it is want (the chart is drawn in an
+// animation frame, and a live update may draw it again), and returns its last value.
 func settle(t *testing.T, ctx context.Context, expr, want string) string {
 	t.Helper()
 	var got string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(slack * 10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if got = js[string](t, ctx, expr); got == want {
 			break
 		}

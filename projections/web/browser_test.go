@@ -50,7 +50,7 @@ func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	ctx, cancelTimeout := context.WithTimeout(ctx, slack*timeout)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()
@@ -69,10 +69,16 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-// waitFor polls a JavaScript predicate until it is true.
+// slack multiplies the browser tests' time limits. They are upper bounds, not
+// expectations: a page that renders in 0.2 s here can take seconds on a loaded CI
+// machine running every package's tests at once, and a passing test never waits them
+// out.
+const slack = 3
+
+// waitFor polls a JavaScript predicate until it is true, for up to slack × timeout.
 func waitFor(t *testing.T, ctx context.Context, what, expr string, timeout time.Duration) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(slack*timeout))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
 	}
 }

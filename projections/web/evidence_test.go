@@ -152,7 +152,7 @@ func getJSON(t *testing.T, url string, v any) {
 // returns the witnesses' view.
 func waitCosigned(t *testing.T, s *demoServer, size uint64) witnessView {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(slack * 15 * time.Second)
 	for {
 		var w witnessView
 		getJSON(t, s.URL+"/v1/witnesses", &w)
@@ -724,7 +724,7 @@ func TestNetworkEvidence(t *testing.T) {
 	click(t, ctx, `p[data-download="jurisdictions"] button[data-format="csv"]`)
 	csvPath := filepath.Join(dir, "jurisdictions.csv")
 	var csv []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(slack * 5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if b, err := os.ReadFile(csvPath); err == nil && len(b) > 0 {
 			csv = b
 			break
