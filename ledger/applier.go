@@ -118,10 +118,12 @@ func (n *Node) lookupKey(id string) (ed25519.PublicKey, bool) {
 	return v.(ed25519.PublicKey), true
 }
 
-// streamed is one entry as the stream delivered it.
+// streamed is one entry as the stream delivered it, with the number of entries the
+// stream held after it then.
 type streamed struct {
-	seq   uint64
-	entry []byte
+	seq     uint64
+	entry   []byte
+	pending uint64
 }
 
 // Applier restart backoff: the first retry after 100 ms, doubling up to 1 s after a
@@ -214,9 +216,9 @@ func (n *Node) applyRun(parent context.Context) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		followErr <- n.log.Follow(ctx, n.Applied()+1, func(seq uint64, entry []byte) error {
+		followErr <- n.log.Follow(ctx, n.Applied()+1, func(seq uint64, entry []byte, pending uint64) error {
 			select {
-			case in <- streamed{seq, entry}:
+			case in <- streamed{seq, entry, pending}:
 				n.queued.Add(1)
 				return nil
 			case <-ctx.Done():
@@ -286,7 +288,7 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 	for {
 		group := make([][]byte, 0, n.cfg.MaxGroup)
 		first := next
-		ok := true
+		ok, behind := true, false
 		select {
 		case <-ctx.Done():
 			return
@@ -295,12 +297,31 @@ func (n *Node) parseStage(ctx context.Context, in <-chan streamed, followErr <-c
 			return
 		case s := <-in:
 			group, ok = take(group, s)
+			behind = s.pending > 0
 		}
+		// Take what has arrived; while the stream says more entries follow the last one
+		// taken (catching up: a restart, a rebuild), wait for them too, so that a group
+		// is MaxGroup entries — one synced batch, one checkpoint, verification on
+		// every core — rather than whatever the delivery had reached.
 	drain:
 		for ok && len(group) < n.cfg.MaxGroup {
+			if behind {
+				select {
+				case s := <-in:
+					group, ok = take(group, s)
+					behind = s.pending > 0
+				case <-ctx.Done():
+					return
+				case err := <-followErr:
+					send(parsedGroup{err: fmt.Errorf("follow log: %w", err)})
+					return
+				}
+				continue
+			}
 			select {
 			case s := <-in:
 				group, ok = take(group, s)
+				behind = s.pending > 0
 			default:
 				break drain
 			}

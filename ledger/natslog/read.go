@@ -111,7 +111,7 @@ func (l *Log) Read(ctx context.Context, from uint64, fn func(seq uint64, entry [
 	if from > last {
 		return nil
 	}
-	return l.replay(ctx, from, last, fn)
+	return l.replay(ctx, from, last, withoutPending(fn))
 }
 
 // ReadRange is Read bounded above: it calls fn for stream sequences from..to
@@ -129,7 +129,12 @@ func (l *Log) ReadRange(ctx context.Context, from, to uint64, fn func(seq uint64
 	if from > to {
 		return nil
 	}
-	return l.replay(ctx, from, to, fn)
+	return l.replay(ctx, from, to, withoutPending(fn))
+}
+
+// withoutPending adapts a Read callback to replay's.
+func withoutPending(fn func(seq uint64, entry []byte) error) func(uint64, []byte, uint64) error {
+	return func(seq uint64, entry []byte, _ uint64) error { return fn(seq, entry) }
 }
 
 // Follow is Read without an end: it calls fn for every entry from stream sequence
@@ -139,7 +144,11 @@ func (l *Log) ReadRange(ctx context.Context, from, to uint64, fn func(seq uint64
 // underneath without repeating or skipping a sequence. Other errors as for Read;
 // after Close, an error wrapping ErrUnavailable. Safe for concurrent use; fn is
 // called from Follow's goroutine.
-func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, entry []byte) error) error {
+//
+// fn's pending is how many entries the stream held after this one when it was
+// delivered (0: the follower is caught up): a follower catching up can wait for more
+// instead of handling each entry as it comes.
+func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, entry []byte, pending uint64) error) error {
 	if from == 0 {
 		return fmt.Errorf("natslog: follow from 0 (sequences start at 1): %w", ErrInvalidArgument)
 	}
@@ -148,7 +157,7 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, entry
 
 // replay delivers sequences from..end (end 0: forever) to fn through an ordered
 // consumer, checking that sequences arrive consecutively.
-func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint64, entry []byte) error) error {
+func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint64, entry []byte, pending uint64) error) error {
 	// A repair of the embedded store restarts JetStream and with it every consumer:
 	// end the replay at once (the caller replays again from where it stopped)
 	// rather than wait for the consumer to notice its missing heartbeats.
@@ -220,7 +229,7 @@ func (l *Log) replay(parent context.Context, from, end uint64, fn func(seq uint6
 		case seq > next:
 			return fmt.Errorf("natslog: replay: sequence %d missing (next present is %d): %w", next, seq, ErrCorrupt)
 		}
-		if err := fn(seq, msg.Data()); err != nil {
+		if err := fn(seq, msg.Data(), meta.NumPending); err != nil {
 			return err
 		}
 		if seq == end {

@@ -200,7 +200,7 @@ func follow(l *Log, from uint64) *follower {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &follower{got: make(chan delivered, 1<<16), done: make(chan error, 1), cancel: cancel}
 	go func() {
-		f.done <- l.Follow(ctx, from, func(seq uint64, entry []byte) error {
+		f.done <- l.Follow(ctx, from, func(seq uint64, entry []byte, _ uint64) error {
 			f.got <- delivered{seq, entry}
 			return nil
 		})

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -65,5 +66,45 @@ func TestGateVerified(t *testing.T) {
 	drop2()
 	if _, ok := g.get(raw); ok || len(g.m) != 0 {
 		t.Fatalf("entries left after every drop: %d", len(g.m))
+	}
+}
+
+// TestParseStageWaitsWhileBehind: while the stream says more entries follow, the parse
+// stage waits for them and forms full groups; once caught up it takes what has come.
+func TestParseStageWaitsWhileBehind(t *testing.T) {
+	n := &Node{cfg: Config{MaxGroup: 4}}
+	in := make(chan streamed, 16)
+	ready := make(chan parsedGroup, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go n.parseStage(ctx, in, make(chan error), ready)
+	feed := func(seq, pending uint64) { in <- streamed{seq: seq, entry: []byte("x"), pending: pending} }
+	// Three entries arrive, five more are in the stream behind the first.
+	feed(1, 5)
+	feed(2, 4)
+	feed(3, 3)
+	time.Sleep(50 * time.Millisecond)
+	feed(4, 2)
+	feed(5, 1)
+	feed(6, 0)
+	for _, want := range []struct{ first, size uint64 }{{1, 4}, {5, 2}} {
+		select {
+		case g := <-ready:
+			if g.err != nil || g.first != want.first || uint64(len(g.ps)) != want.size {
+				t.Fatalf("group from %d of %d entries (%v), want from %d of %d", g.first, len(g.ps), g.err, want.first, want.size)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no group from %d", want.first)
+		}
+	}
+	// Caught up: an entry alone is a group at once.
+	feed(7, 0)
+	select {
+	case g := <-ready:
+		if g.first != 7 || len(g.ps) != 1 {
+			t.Fatalf("group from %d of %d entries, want entry 7 alone", g.first, len(g.ps))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a caught-up entry waited for more")
 	}
 }
