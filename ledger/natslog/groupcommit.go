@@ -122,6 +122,11 @@ func (g *groupCommit) refuse(p *pendingAppend) {
 func (g *groupCommit) append(ctx context.Context, party, msgID string, entry []byte, expect uint64) (Appended, error) {
 	p := &pendingAppend{party: party, msgID: msgID, entry: entry, expect: expect, done: make(chan appendResult, 1)}
 	select {
+	case <-g.stop: // checked first: once the committer has stopped, nothing takes from the queue
+		return Appended{}, fmt.Errorf("natslog: append to %s%s: the log is closing: %w", SubjectPrefix, party, ErrUnavailable)
+	default:
+	}
+	select {
 	case g.queue <- p:
 	case <-ctx.Done():
 		return Appended{}, fmt.Errorf("natslog: append to %s%s: %w: %w", SubjectPrefix, party, ErrUnavailable, ctx.Err())
@@ -225,8 +230,8 @@ func (g *groupCommit) commit(batch []*pendingAppend) {
 		}
 		return
 	}
-	// No flow control: the batch is small, and the commit's answer reports any
-	// refusal of an earlier message.
+	// No flow control: the entries (at most Config.MaxBatch) go back to back, and
+	// the commit's answer reports the refusal of any of them.
 	ack, err := jetstreamext.PublishMsgBatch(ctx, l.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
 	if err == nil && l.cfg.DropBatchAck != nil && l.cfg.DropBatchAck(len(batch)) {
 		err = errAckDropped
