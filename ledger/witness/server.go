@@ -1,6 +1,7 @@
 package witness
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -37,6 +38,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Rand is the randomness for a new key; default crypto/rand.Reader.
 	Rand io.Reader
+	// Now is the clock that stamps kept evidence; default time.Now.
+	Now func() time.Time
 }
 
 // Witness is a C2SP tlog-witness: it cosigns a log's checkpoint only if it is
@@ -46,6 +49,7 @@ type Witness struct {
 	signer *Signer
 	logs   map[string][]note.Verifier
 	lg     *slog.Logger
+	now    func() time.Time
 
 	// mu serialises add-checkpoint: the check of the old size and the write of the
 	// new state are one atomic step (the race in the spec cannot happen).
@@ -56,7 +60,7 @@ type Witness struct {
 // Pebble keys of a witness's state. Integers are big-endian.
 const (
 	prefixLatest   = "w/" // ‖ origin → size (8) ‖ root (32): the latest cosigned checkpoint
-	prefixEvidence = "x/" // ‖ origin ‖ 0x00 ‖ unix nanos (8) → a refused request body
+	prefixEvidence = "x/" // ‖ origin ‖ 0x00 ‖ unix nanos (8), unique → a refused request body
 )
 
 // Open opens (or creates) a witness in cfg.Dir.
@@ -99,7 +103,11 @@ func Open(cfg Config) (*Witness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("witness state: %w", err)
 	}
-	return &Witness{signer: signer, logs: logs, lg: lg, db: db}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Witness{signer: signer, logs: logs, lg: lg, now: now, db: db}, nil
 }
 
 // Close closes the state store.
@@ -211,8 +219,24 @@ func (w *Witness) AddCheckpoint(req *Request) ([]byte, error) {
 
 // keepEvidence stores a refused request whose checkpoint the log signed: it proves
 // the log showed this witness two inconsistent views. Failures are logged only.
+// Called with w.mu held. Its key is the time in nanoseconds, moved on past any key
+// already taken (two refusals in one clock tick, or a clock set back), so no
+// evidence ever overwrites other evidence.
 func (w *Witness) keepEvidence(origin string, req *Request) {
-	key := append([]byte(prefixEvidence+origin+"\x00"), binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))...)
+	prefix := []byte(prefixEvidence + origin + "\x00")
+	var key []byte
+	for ts := uint64(w.now().UnixNano()); ; ts++ {
+		key = binary.BigEndian.AppendUint64(bytes.Clone(prefix), ts)
+		_, closer, err := w.db.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			w.lg.Error("keep evidence", "origin", origin, "err", err)
+			return
+		}
+		closer.Close()
+	}
 	if err := w.db.Set(key, req.Marshal(), pebble.Sync); err != nil {
 		w.lg.Error("keep evidence", "origin", origin, "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	tdnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -421,5 +422,42 @@ func TestLogging(t *testing.T) {
 	}
 	if !strings.Contains(lines.String(), `level=INFO msg=cosigned origin=example.com/log size=4 old_size=3`) {
 		t.Errorf("no cosigned line:\n%s", lines.String())
+	}
+}
+
+// TestEvidenceInOneClockTick: refusals stamped with the same time (a coarse clock, or
+// one set back) are all kept, oldest first; none overwrites another.
+func TestEvidenceInOneClockTick(t *testing.T) {
+	a := newTestLog(t, "example.com/log")
+	b := newTestLogWithKey(t, a.skey, "view B")
+	b.copyPrefix(t, a, 2)
+	tick := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	w, err := witness.Open(witness.Config{Dir: t.TempDir(), Name: "w1.example.org", Logs: []note.Verifier{a.verifier}, Now: func() time.Time { return tick }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	if _, err := w.AddCheckpoint(a.request(t, 0, 4)); err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	for size := uint64(5); size <= 7; size++ {
+		req := b.request(t, 4, size)
+		if _, err := w.AddCheckpoint(req); err == nil {
+			t.Fatalf("view B at %d was cosigned", size)
+		}
+		want = append(want, req.Marshal())
+	}
+	ev, err := w.Evidence(a.origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != len(want) {
+		t.Fatalf("Evidence = %d requests, want %d (refusals in one clock tick overwrote each other)", len(ev), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(ev[i], want[i]) {
+			t.Errorf("Evidence[%d] is not refusal %d", i, i)
+		}
 	}
 }
