@@ -84,13 +84,13 @@ func (l *Log) Append(ctx context.Context, party string, msgID string, entry []by
 	}
 	ctx, cancel := l.reqCtx(ctx)
 	defer cancel()
-	if err := l.sendable(ctx, party); err != nil {
-		return Appended{}, err
-	}
 	if l.group != nil && !l.group.disabled.Load() {
+		if err := l.sendable(ctx, party); err != nil {
+			return Appended{}, err
+		}
 		return l.group.append(ctx, party, msgID, entry, expectLastSubjectSeq)
 	}
-	return l.appendOne(ctx, party, msgID, entry, expectLastSubjectSeq)
+	return l.appendOne(ctx, party, msgID, entry, expectLastSubjectSeq) // checks sendable itself
 }
 
 // sendable reports the failures known before anything is sent: a closed

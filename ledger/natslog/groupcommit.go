@@ -115,7 +115,12 @@ func (g *groupCommit) close() {
 }
 
 func (g *groupCommit) refuse(p *pendingAppend) {
-	p.done <- appendResult{err: fmt.Errorf("natslog: append to %s%s: the log is closing: %w", SubjectPrefix, p.party, ErrUnavailable)}
+	p.done <- appendResult{err: errClosing(p.party)}
+}
+
+// errClosing is the answer to an append the closing log did not send.
+func errClosing(party string) error {
+	return fmt.Errorf("natslog: append to %s%s: the log is closing: %w", SubjectPrefix, party, ErrUnavailable)
 }
 
 // append queues one append and waits for its outcome.
@@ -123,7 +128,7 @@ func (g *groupCommit) append(ctx context.Context, party, msgID string, entry []b
 	p := &pendingAppend{party: party, msgID: msgID, entry: entry, expect: expect, done: make(chan appendResult, 1)}
 	select {
 	case <-g.stop: // checked first: once the committer has stopped, nothing takes from the queue
-		return Appended{}, fmt.Errorf("natslog: append to %s%s: the log is closing: %w", SubjectPrefix, party, ErrUnavailable)
+		return Appended{}, errClosing(party)
 	default:
 	}
 	select {
@@ -131,7 +136,7 @@ func (g *groupCommit) append(ctx context.Context, party, msgID string, entry []b
 	case <-ctx.Done():
 		return Appended{}, fmt.Errorf("natslog: append to %s%s: %w: %w", SubjectPrefix, party, ErrUnavailable, ctx.Err())
 	case <-g.stop:
-		return Appended{}, fmt.Errorf("natslog: append to %s%s: the log is closing: %w", SubjectPrefix, party, ErrUnavailable)
+		return Appended{}, errClosing(party)
 	}
 	select {
 	case r := <-p.done:
@@ -213,7 +218,9 @@ func (g *groupCommit) commit(batch []*pendingAppend) {
 	l := g.l
 	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.RequestTimeout)
 	defer cancel()
-	if len(batch) < g.l.cfg.MinBatch || g.disabled.Load() {
+	// A batch that cannot be sent now (closed connection, store under repair) goes
+	// one by one too: each append then checks again and answers with its own subject.
+	if len(batch) < l.cfg.MinBatch || g.disabled.Load() || l.sendable(ctx, batch[0].party) != nil {
 		g.oneByOne(ctx, batch, false)
 		return
 	}
@@ -223,12 +230,6 @@ func (g *groupCommit) commit(batch []*pendingAppend) {
 		h.Set(jetstream.MsgIDHeader, p.msgID)
 		h.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.expect, 10))
 		msgs[i] = &nats.Msg{Subject: SubjectPrefix + p.party, Data: p.entry, Header: h}
-	}
-	if err := l.sendable(ctx, batch[0].party); err != nil {
-		for _, p := range batch {
-			p.done <- appendResult{err: err}
-		}
-		return
 	}
 	// No flow control: the entries (at most Config.MaxBatch) go back to back, and
 	// the commit's answer reports the refusal of any of them.
