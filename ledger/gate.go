@@ -181,6 +181,12 @@ func (n *Node) alreadyRecorded(ctx context.Context, e *events.Entry) (rc *Receip
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: read event record: %v", ErrUnavailable, err)
 	}
+	return n.receiptIfSame(ctx, e, rec)
+}
+
+// receiptIfSame returns the receipt of e when the log holds exactly e's bytes where
+// rec says its event is; ok is false (and err nil) when it holds other bytes.
+func (n *Node) receiptIfSame(ctx context.Context, e *events.Entry, rec eventRecord) (rc *Receipt, ok bool, err error) {
 	got, err := n.log.Entry(ctx, rec.Index+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: read entry %d: %v", ErrUnavailable, rec.Index, err)
@@ -294,14 +300,10 @@ func (n *Node) existing(ctx context.Context, e *events.Entry, f *events.Finding)
 	if err != nil {
 		return nil, false, f
 	}
-	got, err := n.log.Entry(ctx, rec.Index+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: read entry %d: %v", ErrUnavailable, rec.Index, err)
-	}
-	if !bytes.Equal(got, e.Raw) {
+	rc, same, err := n.receiptIfSame(ctx, e, rec)
+	if !same && err == nil {
 		return nil, false, f
 	}
-	rc, err := n.receipt(e, rec.Index)
 	return rc, false, err
 }
 
