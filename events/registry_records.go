@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 
 	"github.com/oklog/ulid/v2"
@@ -120,21 +121,13 @@ func (r *Registry) partyRecord(ps *PartyState) []byte {
 	for _, k := range ps.Keys {
 		b = appendString(b, k)
 	}
-	targets := make([]string, 0, len(ps.Targets))
-	for id := range ps.Targets {
-		targets = append(targets, id)
-	}
-	slices.Sort(targets)
+	targets := slices.Sorted(maps.Keys(ps.Targets))
 	b = binary.AppendUvarint(b, uint64(len(targets)))
 	for _, id := range targets {
 		b = appendString(b, id)
 		b = append(b, boolByte(ps.Targets[id]))
 	}
-	plans := make([]string, 0, len(ps.Plans))
-	for id := range ps.Plans {
-		plans = append(plans, id)
-	}
-	slices.Sort(plans)
+	plans := slices.Sorted(maps.Keys(ps.Plans))
 	b = binary.AppendUvarint(b, uint64(len(plans)))
 	for _, id := range plans {
 		b = appendString(b, id)
