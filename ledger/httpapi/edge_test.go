@@ -34,26 +34,37 @@ type edgeNode struct {
 // behind Edge with limits (nil: none).
 func serveEdge(t *testing.T, limits *httpapi.Limits) *edgeNode {
 	t.Helper()
-	views, err := projections.New(projections.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, n := ledgertest.Open(t, "", views)
-	if err := views.Attach(t.Context(), node); err != nil {
-		t.Fatal(err)
-	}
-	e := &edgeNode{node: node, n: n}
+	e := &edgeNode{}
 	if limits != nil {
+		var err error
 		if e.lim, err = httpapi.NewLimiter(*limits); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mux := http.NewServeMux()
-	(&httpapi.Handler{Node: node, Limiter: e.lim}).Routes(mux)
-	views.Routes(mux)
-	e.srv = httptest.NewServer(httpapi.Edge(mux, httpapi.EdgeConfig{Limiter: e.lim}))
+	var h http.Handler
+	e.node, e.n, h = edgeHandler(t, e.lim)
+	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// edgeHandler opens a node with the projections attached and returns the node's
+// whole HTTP handler (the ledger's endpoints and the views) behind Edge with lim
+// (nil: no limits).
+func edgeHandler(tb testing.TB, lim *httpapi.Limiter) (*ledger.Node, *eventtest.Network, http.Handler) {
+	tb.Helper()
+	views, err := projections.New(projections.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	node, n := ledgertest.Open(tb, "", views)
+	if err := views.Attach(tb.Context(), node); err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&httpapi.Handler{Node: node, Limiter: lim}).Routes(mux)
+	views.Routes(mux)
+	return node, n, httpapi.Edge(mux, httpapi.EdgeConfig{Limiter: lim})
 }
 
 // answer is a response as a test sees it.

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/climateledger/climateledger/ledger/httpapi"
-	"github.com/climateledger/climateledger/ledger/ledgertest"
-	"github.com/climateledger/climateledger/projections"
 )
 
 // FuzzHTTP drives the node's whole HTTP handler — the ledger's endpoints and the
@@ -20,18 +18,7 @@ import (
 // checks that no answer is a 5xx other than 503, that every error is a problem+json
 // without internal text, and that a refused request leaves the stream unchanged.
 func FuzzHTTP(f *testing.F) {
-	views, err := projections.New(projections.Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	node, n := ledgertest.Open(f, "", views)
-	if err := views.Attach(context.Background(), node); err != nil {
-		f.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	(&httpapi.Handler{Node: node}).Routes(mux)
-	views.Routes(mux)
-	h := httpapi.Edge(mux, httpapi.EdgeConfig{})
+	node, n, h := edgeHandler(f, nil)
 	submit := func(entry []byte) {
 		rr := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/v1/events", bytes.NewReader(entry))
