@@ -163,7 +163,7 @@ func (n *Node) checkClock(e *events.Entry) *events.Finding {
 func (n *Node) alreadyRecorded(ctx context.Context, e *events.Entry) (rc *Receipt, ok bool, err error) {
 	rec, err := n.eventRecord(e.Payload.ID)
 	if errors.Is(err, ErrNotFound) {
-		subjSeq, _, herr := n.log.SubjectHead(ctx, e.Payload.Party)
+		subjSeq, herr := n.subjectHead(ctx, e.Payload.Party)
 		if herr != nil {
 			return nil, false, fmt.Errorf("%w: read chain head: %v", ErrUnavailable, herr)
 		}
