@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -361,23 +362,14 @@ func startSSHAgent(t *testing.T, ctx context.Context) string {
 		cmd.Process.Kill()
 		<-exited
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("unix", sock); err == nil {
+	waitReady(t, ctx, exited, &out, "ssh-agent's socket "+sock, 10*time.Second, func() error {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
 			c.Close()
-			return sock
 		}
-		select {
-		case <-exited:
-			t.Fatalf("ssh-agent exited: %s", out.String())
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ssh-agent socket %s did not appear: %s", sock, out.String())
-		}
-	}
+		return err
+	})
+	return sock
 }
 
 // startLitewitness starts litewitness and waits until it serves GET /. It is
@@ -412,26 +404,18 @@ func startLitewitness(t *testing.T, ctx context.Context, path string, args ...st
 		}
 	}
 	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitReady(t, ctx, exited, &out, "litewitness's GET / on "+listen, 30*time.Second, func() error {
 		resp, err := hc.Get("http://" + listen + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return &out
-			}
+		if err != nil {
+			return err
 		}
-		select {
-		case <-exited:
-			t.Fatalf("litewitness exited:\n%s", out.String())
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("litewitness did not serve GET / on %s: last error %v\n%s", listen, err, out.String())
-		}
-	}
+		return nil
+	})
+	return &out
 }
 
 // readSSHEd25519PublicKey reads an OpenSSH "ssh-ed25519 <base64> comment" file and
@@ -506,4 +490,28 @@ func peek(t *testing.T, r *witness.Request) proof.Checkpoint {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// waitReady polls ready every 20 ms until it returns nil, failing the test when the
+// process (exited) ends first, ctx is done, or timeout passes; out is the process's
+// output, shown on failure.
+func waitReady(t *testing.T, ctx context.Context, exited <-chan struct{}, out *syncBuffer, what string, timeout time.Duration, ready func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ready()
+		if err == nil {
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the process exited before %s was ready:\n%s", what, out.String())
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after %v: last error %v\n%s", what, timeout, err, out.String())
+		}
+	}
 }
