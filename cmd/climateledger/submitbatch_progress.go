@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
@@ -33,10 +32,8 @@ func newBatchProgress(w io.Writer, total int, terminal *bool, interval time.Dura
 	p := &batchProgress{w: w, total: total, start: time.Now(), interval: interval, stop: make(chan struct{}), closed: make(chan struct{})}
 	if terminal != nil {
 		p.tty = *terminal
-	} else if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
+	} else {
+		p.tty = isTerminal(w)
 	}
 	if p.interval <= 0 {
 		p.interval = 100 * time.Millisecond
