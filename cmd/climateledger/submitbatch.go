@@ -461,18 +461,13 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 			pos = chainPos{known: true, seq: l.Receipt.Seq, hash: h}
 			continue
 		}
-		rest := 0
-		for _, r := range chain[i+1:] {
-			if r.Receipt == nil {
-				rest++
-			}
-		}
 		if ctx.Err() != nil {
-			b.count(func(s *batchSummary) { s.Pending += rest + 1 })
+			b.count(func(s *batchSummary) { s.Pending += 1 + unreceipted(chain[i+1:]) })
 			return
 		}
 		rc, already, err := b.submitLine(ctx, l, &pos)
 		if err != nil {
+			rest := unreceipted(chain[i+1:])
 			if ctx.Err() != nil {
 				b.count(func(s *batchSummary) { s.Pending += rest + 1 })
 				return
@@ -502,6 +497,19 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 		})
 		b.prog.add(1, 1)
 	}
+}
+
+// unreceipted is the number of lines without a receipt: the lines left pending when
+// their chain stops before them. It is counted only then, not before each line (a
+// chain of n lines would cost n²).
+func unreceipted(lines []*batchLine) int {
+	n := 0
+	for _, l := range lines {
+		if l.Receipt == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // insertSorted inserts n into the sorted list ns.
