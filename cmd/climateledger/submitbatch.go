@@ -536,17 +536,11 @@ func (b *batchRun) submitLine(ctx context.Context, l *batchLine, pos *chainPos) 
 	fresh := false // signed by this run: the server cannot have had it before
 	if l.Envelope == nil {
 		if !pos.known {
-			var head ledger.Head
-			err := b.retry(ctx, func() (err error) { head, err = b.c.Head(ctx, l.Party); return err })
+			p, err := b.headPos(ctx, l.Party, nil)
 			if err != nil {
-				return nil, false, fmt.Errorf("read the chain head: %w", err)
+				return nil, false, err
 			}
-			*pos = chainPos{known: true, seq: head.Seq}
-			if head.Seq > 0 {
-				if pos.hash, err = events.ParseHash(head.Hash); err != nil {
-					return nil, false, fmt.Errorf("server head: %w", err)
-				}
-			}
+			*pos = p
 		}
 		if err := b.sign(l, "", pos.seq+1, pos.hash); err != nil {
 			return nil, false, err
@@ -609,22 +603,38 @@ func (b *batchRun) resign(ctx context.Context, l *batchLine, pe *client.ProblemE
 		prev, _ = events.ParseHash(e.Payload.Prev)
 	}
 	if pe.Code == httpapi.CodeConflict {
-		head := pe.Head
-		if head == nil {
-			var h ledger.Head
-			if err := b.retry(ctx, func() (err error) { h, err = b.c.Head(ctx, l.Party); return err }); err != nil {
-				return fmt.Errorf("read the chain head: %w", err)
-			}
-			head = &h
+		pos, err := b.headPos(ctx, l.Party, pe.Head)
+		if err != nil {
+			return err
 		}
-		seq, prev = head.Seq+1, events.Hash{}
-		if head.Seq > 0 {
-			if prev, err = events.ParseHash(head.Hash); err != nil {
-				return fmt.Errorf("server head: %w", err)
-			}
-		}
+		seq, prev = pos.seq+1, pos.hash
 	}
 	return b.sign(l, e.Payload.ID, seq, prev)
+}
+
+// headPos is the position after head, or when head is nil after party's head as the
+// server says now.
+func (b *batchRun) headPos(ctx context.Context, party string, head *ledger.Head) (chainPos, error) {
+	if head == nil {
+		var h ledger.Head
+		if err := b.retry(ctx, func() (err error) { h, err = b.c.Head(ctx, party); return err }); err != nil {
+			return chainPos{}, fmt.Errorf("read the chain head: %w", err)
+		}
+		head = &h
+	}
+	return afterHead(*head)
+}
+
+// afterHead is the position a chain's next event follows, given its head.
+func afterHead(head ledger.Head) (chainPos, error) {
+	pos := chainPos{known: true, seq: head.Seq}
+	if head.Seq > 0 {
+		var err error
+		if pos.hash, err = events.ParseHash(head.Hash); err != nil {
+			return chainPos{}, fmt.Errorf("server head: %w", err)
+		}
+	}
+	return pos, nil
 }
 
 // retry runs op until it succeeds, fails for good (backoff) or ctx ends.
