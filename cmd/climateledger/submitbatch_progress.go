@@ -42,21 +42,11 @@ func newBatchProgress(w io.Writer, total int, terminal *bool, interval time.Dura
 		close(p.closed)
 		return p
 	}
-	go func() {
-		defer close(p.closed)
-		t := time.NewTicker(p.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.mu.Lock()
-				p.drawLocked()
-				p.mu.Unlock()
-			}
-		}
-	}()
+	go every(p.interval, p.stop, p.closed, func() {
+		p.mu.Lock()
+		p.drawLocked()
+		p.mu.Unlock()
+	})
 	return p
 }
 

@@ -253,15 +253,20 @@ func (s *batchState) flush() error {
 
 // flushLoop flushes buffered receipt records every second until Close.
 func (s *batchState) flushLoop() {
-	defer close(s.done)
-	t := time.NewTicker(time.Second)
+	every(time.Second, s.stop, s.done, func() { s.flush() })
+}
+
+// every calls f every d until stop is closed, then closes done.
+func every(d time.Duration, stop <-chan struct{}, done chan<- struct{}, f func()) {
+	defer close(done)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case <-t.C:
-			s.flush()
+			f()
 		}
 	}
 }
