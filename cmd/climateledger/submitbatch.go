@@ -485,8 +485,7 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 			b.prog.add(1+rest, 0)
 			return
 		}
-		b.state.logReceipt(l.N, rc)
-		l.Receipt = &receiptRecord{Line: l.N, ID: rc.ID, Seq: rc.Seq, Hash: rc.Hash.String(), Index: rc.Index}
+		l.Receipt = b.state.logReceipt(l.N, rc)
 		pos = chainPos{known: true, seq: rc.Seq, hash: rc.Hash}
 		b.count(func(s *batchSummary) {
 			if already {
