@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/climateledger/climateledger/events"
 	"github.com/climateledger/climateledger/ledger"
@@ -213,9 +212,6 @@ func loadOrCreateKey(path string) (*events.Signer, bool, error) {
 		return nil, false, err
 	}
 	if err := writeNewFile(path, events.MarshalKeyFile(s)); err != nil {
-		return nil, false, err
-	}
-	if _, err := os.Stat(path); err != nil {
 		return nil, false, err
 	}
 	return s, true, nil

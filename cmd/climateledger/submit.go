@@ -117,12 +117,11 @@ func submitWithRetry(ctx context.Context, c *client.Client, party, typ string, b
 		if err != nil {
 			return nil, err
 		}
-		d := &events.Draft{Party: party, Seq: head.Seq + 1, Type: typ, Time: time.Now().UTC().Truncate(time.Second), Body: body}
-		if head.Seq > 0 {
-			if d.Prev, err = events.ParseHash(head.Hash); err != nil {
-				return nil, fmt.Errorf("server head: %w", err)
-			}
+		pos, err := afterHead(head)
+		if err != nil {
+			return nil, err
 		}
+		d := &events.Draft{Party: party, Seq: pos.seq + 1, Prev: pos.hash, Type: typ, Time: time.Now().UTC().Truncate(time.Second), Body: body}
 		payload, err := d.Marshal()
 		if err != nil {
 			return nil, err

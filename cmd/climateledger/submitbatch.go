@@ -461,18 +461,13 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 			pos = chainPos{known: true, seq: l.Receipt.Seq, hash: h}
 			continue
 		}
-		rest := 0
-		for _, r := range chain[i+1:] {
-			if r.Receipt == nil {
-				rest++
-			}
-		}
 		if ctx.Err() != nil {
-			b.count(func(s *batchSummary) { s.Pending += rest + 1 })
+			b.count(func(s *batchSummary) { s.Pending += 1 + unreceipted(chain[i+1:]) })
 			return
 		}
 		rc, already, err := b.submitLine(ctx, l, &pos)
 		if err != nil {
+			rest := unreceipted(chain[i+1:])
 			if ctx.Err() != nil {
 				b.count(func(s *batchSummary) { s.Pending += rest + 1 })
 				return
@@ -490,8 +485,7 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 			b.prog.add(1+rest, 0)
 			return
 		}
-		b.state.logReceipt(l.N, rc)
-		l.Receipt = &receiptRecord{Line: l.N, ID: rc.ID, Seq: rc.Seq, Hash: rc.Hash.String(), Index: rc.Index}
+		l.Receipt = b.state.logReceipt(l.N, rc)
 		pos = chainPos{known: true, seq: rc.Seq, hash: rc.Hash}
 		b.count(func(s *batchSummary) {
 			if already {
@@ -502,6 +496,19 @@ func (b *batchRun) runChain(ctx context.Context, chain []*batchLine) {
 		})
 		b.prog.add(1, 1)
 	}
+}
+
+// unreceipted is the number of lines without a receipt: the lines left pending when
+// their chain stops before them. It is counted only then, not before each line (a
+// chain of n lines would cost n²).
+func unreceipted(lines []*batchLine) int {
+	n := 0
+	for _, l := range lines {
+		if l.Receipt == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // insertSorted inserts n into the sorted list ns.
@@ -528,17 +535,11 @@ func (b *batchRun) submitLine(ctx context.Context, l *batchLine, pos *chainPos) 
 	fresh := false // signed by this run: the server cannot have had it before
 	if l.Envelope == nil {
 		if !pos.known {
-			var head ledger.Head
-			err := b.retry(ctx, func() (err error) { head, err = b.c.Head(ctx, l.Party); return err })
+			p, err := b.headPos(ctx, l.Party, nil)
 			if err != nil {
-				return nil, false, fmt.Errorf("read the chain head: %w", err)
+				return nil, false, err
 			}
-			*pos = chainPos{known: true, seq: head.Seq}
-			if head.Seq > 0 {
-				if pos.hash, err = events.ParseHash(head.Hash); err != nil {
-					return nil, false, fmt.Errorf("server head: %w", err)
-				}
-			}
+			*pos = p
 		}
 		if err := b.sign(l, "", pos.seq+1, pos.hash); err != nil {
 			return nil, false, err
@@ -601,22 +602,38 @@ func (b *batchRun) resign(ctx context.Context, l *batchLine, pe *client.ProblemE
 		prev, _ = events.ParseHash(e.Payload.Prev)
 	}
 	if pe.Code == httpapi.CodeConflict {
-		head := pe.Head
-		if head == nil {
-			var h ledger.Head
-			if err := b.retry(ctx, func() (err error) { h, err = b.c.Head(ctx, l.Party); return err }); err != nil {
-				return fmt.Errorf("read the chain head: %w", err)
-			}
-			head = &h
+		pos, err := b.headPos(ctx, l.Party, pe.Head)
+		if err != nil {
+			return err
 		}
-		seq, prev = head.Seq+1, events.Hash{}
-		if head.Seq > 0 {
-			if prev, err = events.ParseHash(head.Hash); err != nil {
-				return fmt.Errorf("server head: %w", err)
-			}
-		}
+		seq, prev = pos.seq+1, pos.hash
 	}
 	return b.sign(l, e.Payload.ID, seq, prev)
+}
+
+// headPos is the position after head, or when head is nil after party's head as the
+// server says now.
+func (b *batchRun) headPos(ctx context.Context, party string, head *ledger.Head) (chainPos, error) {
+	if head == nil {
+		var h ledger.Head
+		if err := b.retry(ctx, func() (err error) { h, err = b.c.Head(ctx, party); return err }); err != nil {
+			return chainPos{}, fmt.Errorf("read the chain head: %w", err)
+		}
+		head = &h
+	}
+	return afterHead(*head)
+}
+
+// afterHead is the position a chain's next event follows, given its head.
+func afterHead(head ledger.Head) (chainPos, error) {
+	pos := chainPos{known: true, seq: head.Seq}
+	if head.Seq > 0 {
+		var err error
+		if pos.hash, err = events.ParseHash(head.Hash); err != nil {
+			return chainPos{}, fmt.Errorf("server head: %w", err)
+		}
+	}
+	return pos, nil
 }
 
 // retry runs op until it succeeds, fails for good (backoff) or ctx ends.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
@@ -33,10 +32,8 @@ func newBatchProgress(w io.Writer, total int, terminal *bool, interval time.Dura
 	p := &batchProgress{w: w, total: total, start: time.Now(), interval: interval, stop: make(chan struct{}), closed: make(chan struct{})}
 	if terminal != nil {
 		p.tty = *terminal
-	} else if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
+	} else {
+		p.tty = isTerminal(w)
 	}
 	if p.interval <= 0 {
 		p.interval = 100 * time.Millisecond
@@ -45,21 +42,11 @@ func newBatchProgress(w io.Writer, total int, terminal *bool, interval time.Dura
 		close(p.closed)
 		return p
 	}
-	go func() {
-		defer close(p.closed)
-		t := time.NewTicker(p.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.mu.Lock()
-				p.drawLocked()
-				p.mu.Unlock()
-			}
-		}
-	}()
+	go every(p.interval, p.stop, p.closed, func() {
+		p.mu.Lock()
+		p.drawLocked()
+		p.mu.Unlock()
+	})
 	return p
 }
 

@@ -202,13 +202,15 @@ func (s *batchState) logEnvelope(line int, env []byte) error {
 	return s.syncLocked(s.next)
 }
 
-// logReceipt records line's receipt. It does not wait for the disk: the record is
-// written with the next flush.
-func (s *batchState) logReceipt(line int, rc *ledger.Receipt) {
-	rec, _ := json.Marshal(receiptRecord{Line: line, ID: rc.ID, Seq: rc.Seq, Hash: rc.Hash.String(), Index: rc.Index})
+// logReceipt records line's receipt and returns the record. It does not wait for the
+// disk: the record is written with the next flush.
+func (s *batchState) logReceipt(line int, rc *ledger.Receipt) *receiptRecord {
+	r := &receiptRecord{Line: line, ID: rc.ID, Seq: rc.Seq, Hash: rc.Hash.String(), Index: rc.Index}
+	rec, _ := json.Marshal(r)
 	s.mu.Lock()
 	s.buf = append(append(s.buf, rec...), '\n')
 	s.mu.Unlock()
+	return r
 }
 
 // syncLocked waits until flush number n is written and fsynced, doing the flush
@@ -253,15 +255,20 @@ func (s *batchState) flush() error {
 
 // flushLoop flushes buffered receipt records every second until Close.
 func (s *batchState) flushLoop() {
-	defer close(s.done)
-	t := time.NewTicker(time.Second)
+	every(time.Second, s.stop, s.done, func() { s.flush() })
+}
+
+// every calls f every d until stop is closed, then closes done.
+func every(d time.Duration, stop <-chan struct{}, done chan<- struct{}, f func()) {
+	defer close(done)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case <-t.C:
-			s.flush()
+			f()
 		}
 	}
 }

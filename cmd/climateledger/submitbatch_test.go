@@ -23,14 +23,29 @@ func endorsementLine(i int) string {
 	return fmt.Sprintf(`{"summit":"2016-beijing","date":"2016-06-07","target_wording":"batch %d"}`, i)
 }
 
+// endorsementLines returns body lines from…to-1 (endorsementLine).
+func endorsementLines(from, to int) []string {
+	var lines []string
+	for i := from; i < to; i++ {
+		lines = append(lines, endorsementLine(i))
+	}
+	return lines
+}
+
 // writeBatch writes lines as a batch file and returns its path.
 func writeBatch(t *testing.T, lines []string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "load.jsonl")
+	rewriteBatch(t, path, lines)
+	return path
+}
+
+// rewriteBatch writes lines as the batch file at path, replacing it.
+func rewriteBatch(t *testing.T, path string, lines []string) {
+	t.Helper()
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 // batchFile is a file of n body lines of endorsements, with, when others > 0, the
@@ -65,11 +80,16 @@ func (r *readNode) batchFile(t *testing.T, n, others int) (lines []string, envel
 	return lines, envelopes
 }
 
+// batchArgs is the command line of submit --batch of file: body lines are us-ca's
+// endorsements, signed with key.
+func batchArgs(r *readNode, key, file string, extra ...string) []string {
+	return append([]string{"submit", "--server", r.url, "--key", key, "--party", "us-ca", "--type", "endorsement.recorded", "--batch", file}, extra...)
+}
+
 // batchCLI runs submit --batch in process.
 func batchCLI(t *testing.T, r *readNode, key, file string, extra ...string) (int, batchSummary, string) {
 	t.Helper()
-	args := append([]string{"submit", "--server", r.url, "--key", key, "--party", "us-ca", "--type", "endorsement.recorded", "--batch", file}, extra...)
-	code, out, errOut := runCLI(t, args...)
+	code, out, errOut := runCLI(t, batchArgs(r, key, file, extra...)...)
 	var s batchSummary
 	if out != "" {
 		if err := json.Unmarshal([]byte(out), &s); err != nil {
@@ -204,7 +224,7 @@ func TestSubmitBatchResume(t *testing.T) {
 	file := writeBatch(t, lines)
 	base := r.node.Applied()
 
-	cmd := exec.Command(binary, "submit", "--server", r.url, "--key", key, "--party", "us-ca", "--type", "endorsement.recorded", "--batch", file)
+	cmd := exec.Command(binary, batchArgs(r, key, file)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -269,11 +289,7 @@ func TestSubmitBatchResume(t *testing.T) {
 func TestSubmitBatchRecordedEnvelope(t *testing.T) {
 	r := startReadNode(t)
 	key := r.enrol(t, "us-ca", "California", "US", "state")
-	var lines []string
-	for i := range 20 {
-		lines = append(lines, endorsementLine(i))
-	}
-	file := writeBatch(t, lines)
+	file := writeBatch(t, endorsementLines(0, 20))
 	// Line 1 signed and recorded in the state as the load does, then submitted.
 	rc0 := mustSubmit(t, r.node, signFirstLine(t, r, key, file, time.Time{}))
 
@@ -381,13 +397,10 @@ func TestSubmitBatchBadLines(t *testing.T) {
 func TestSubmitBatchChangedFile(t *testing.T) {
 	r := startReadNode(t)
 	key := r.enrol(t, "us-ca", "California", "US", "state")
-	var lines []string
-	for i := range 100 {
-		lines = append(lines, endorsementLine(i))
-	}
+	lines := endorsementLines(0, 100)
 	file := writeBatch(t, lines)
 	base := r.node.Applied()
-	args := []string{"submit", "--server", r.url, "--key", key, "--party", "us-ca", "--type", "endorsement.recorded", "--batch", file}
+	args := batchArgs(r, key, file)
 
 	// Interrupted after 10 events.
 	ctx, cancel := context.WithCancel(t.Context())
@@ -411,7 +424,7 @@ func TestSubmitBatchChangedFile(t *testing.T) {
 
 	// One line changed: refused, nothing submitted.
 	lines[50] = endorsementLine(1050)
-	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	rewriteBatch(t, file, lines)
 	size := r.node.Applied()
 	code, _, errOut := batchCLI(t, r, key, file)
 	if code != 1 || !strings.Contains(errOut, file+" changed since "+file+".state was written") || !strings.Contains(errOut, "pass --restart") || r.node.Applied() != size {
@@ -419,7 +432,7 @@ func TestSubmitBatchChangedFile(t *testing.T) {
 	}
 	// Restored: the load finishes without a duplicate.
 	lines[50] = endorsementLine(50)
-	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	rewriteBatch(t, file, lines)
 	code, s, errOut = batchCLI(t, r, key, file)
 	if code != 0 || s.Skipped+s.Already != int(size-base) || s.Recorded != 100-int(size-base) {
 		t.Fatalf("restored: exit %d, summary %+v after %d events\n%s", code, s, size-base, errOut)
@@ -427,11 +440,7 @@ func TestSubmitBatchChangedFile(t *testing.T) {
 	checkBatchLog(t, r, 100, nil)
 
 	// Another file under the same name: --restart loads it from the start.
-	var next []string
-	for i := 100; i < 110; i++ {
-		next = append(next, endorsementLine(i))
-	}
-	os.WriteFile(file, []byte(strings.Join(next, "\n")+"\n"), 0o644)
+	rewriteBatch(t, file, endorsementLines(100, 110))
 	if code, _, errOut := batchCLI(t, r, key, file); code != 1 || !strings.Contains(errOut, "changed since") {
 		t.Fatalf("new file: exit %d\n%s", code, errOut)
 	}
@@ -449,11 +458,7 @@ func TestSubmitBatchChangedFile(t *testing.T) {
 func TestSubmitBatchResignsAfterConflict(t *testing.T) {
 	r := startReadNode(t)
 	key := r.enrol(t, "us-ca", "California", "US", "state")
-	var lines []string
-	for i := range 5 {
-		lines = append(lines, endorsementLine(i))
-	}
-	file := writeBatch(t, lines)
+	file := writeBatch(t, endorsementLines(0, 5))
 	first, _ := events.ParseEntry(signFirstLine(t, r, key, file, time.Time{}))
 	// Another writer takes seq 2.
 	other := r.net.Append("us-ca", &events.EndorsementBody{Summit: "2015-los-angeles", Date: "2015-09-15"})
@@ -480,11 +485,7 @@ func TestSubmitBatchResignsAfterConflict(t *testing.T) {
 func TestSubmitBatchResignsAfterClockSkew(t *testing.T) {
 	r := startReadNode(t)
 	key := r.enrol(t, "us-ca", "California", "US", "state")
-	var lines []string
-	for i := range 5 {
-		lines = append(lines, endorsementLine(i))
-	}
-	file := writeBatch(t, lines)
+	file := writeBatch(t, endorsementLines(0, 5))
 	first, _ := events.ParseEntry(signFirstLine(t, r, key, file, time.Now().UTC().Add(-time.Hour).Truncate(time.Second)))
 
 	code, s, errOut := batchCLI(t, r, key, file)
@@ -505,10 +506,7 @@ func TestSubmitBatchRefusedLine(t *testing.T) {
 	r := startReadNode(t)
 	key := r.enrol(t, "us-ca", "California", "US", "state")
 	r.net.Enroll("cnghost", "Ghost", "", "CN", "city") // never submitted
-	var lines []string
-	for i := range 10 {
-		lines = append(lines, endorsementLine(i))
-	}
+	lines := endorsementLines(0, 10)
 	for i := range 3 {
 		lines = append(lines, string(r.net.Append("cnghost", &events.EndorsementBody{Summit: "2016-beijing", Date: "2016-06-07", TargetWording: fmt.Sprint(i)})))
 	}
