@@ -221,6 +221,22 @@ type summaryWrite struct {
 	data []byte
 }
 
+// applySummaryWrites makes ws in b, in order.
+func applySummaryWrites(b *pebble.Batch, ws []summaryWrite) error {
+	for _, w := range ws {
+		var err error
+		if w.data == nil {
+			err = b.Delete(w.key, nil)
+		} else {
+			err = b.Set(w.key, w.data, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeSummaries computes the summary and progress rows of the group's changed
 // parties on up to workers goroutines (each party's from its own model) and writes
 // those that changed into b, in party order.
@@ -244,16 +260,8 @@ func (v *Views) writeSummaries(b *pebble.Batch, workers int) error {
 	}
 	clear(v.dirty)
 	for _, ws := range writes {
-		for _, w := range ws {
-			var err error
-			if w.data == nil {
-				err = b.Delete(w.key, nil)
-			} else {
-				err = b.Set(w.key, w.data, nil)
-			}
-			if err != nil {
-				return err
-			}
+		if err := applySummaryWrites(b, ws); err != nil {
+			return err
 		}
 	}
 	return nil
