@@ -84,35 +84,17 @@ func standing(invs []invHeader, year int, changed func(i int, current bool, rest
 			inYear = append(inYear, i)
 		}
 	}
-	// The year's current inventory of each boundary (boundaryRank).
-	var curOf [2]int
-	for r := range curOf {
-		curOf[r] = -1
-	}
 	var cands []int
-	for r := range curOf {
-		cands = cands[:0]
-		for _, i := range inYear {
-			if !invs[i].retracted && boundaryRank(invs[i].boundary) == r {
-				cands = append(cands, i)
-			}
-		}
-		curOf[r] = pickCurrent(invs, cands)
-	}
 	for _, i := range inYear {
-		cur := -1
-		if r := boundaryRank(invs[i].boundary); r < len(curOf) {
-			cur = curOf[r]
-		} else {
-			// A boundary this code does not know: the general rule.
-			cands = cands[:0]
-			for _, j := range inYear {
-				if !invs[j].retracted && events.EffectiveBoundary(invs[j].boundary) == events.EffectiveBoundary(invs[i].boundary) {
-					cands = append(cands, j)
-				}
+		// The year's current inventory of i's boundary.
+		b := events.EffectiveBoundary(invs[i].boundary)
+		cands = cands[:0]
+		for _, j := range inYear {
+			if !invs[j].retracted && events.EffectiveBoundary(invs[j].boundary) == b {
+				cands = append(cands, j)
 			}
-			cur = pickCurrent(invs, cands)
 		}
+		cur := pickCurrent(invs, cands)
 		var by []Ref
 		for _, j := range inYear {
 			if !invs[j].retracted && invs[j].restates == invs[i].ref.EventID {
