@@ -102,18 +102,24 @@ func declarationOf(row *PartyRow, ends []EndorsementRow) *Declaration {
 	return d
 }
 
-// readDeclarations computes the Declaration of every jurisdiction.
-func readDeclarations(r pebble.Reader) (map[string]*Declaration, error) {
+// readJurisdictions reads the party row of every jurisdiction, by id.
+func readJurisdictions(r pebble.Reader) (map[string]*PartyRow, error) {
 	rows := map[string]*PartyRow{}
-	ends := map[string][]EndorsementRow{}
 	err := scanRows(r, newKey(pfxParty), func(_ []byte, p *PartyRow) {
 		if p.Kind == events.KindJurisdiction {
 			rows[p.ID] = p
 		}
 	})
+	return rows, err
+}
+
+// readDeclarations computes the Declaration of every jurisdiction.
+func readDeclarations(r pebble.Reader) (map[string]*Declaration, error) {
+	rows, err := readJurisdictions(r)
 	if err != nil {
 		return nil, err
 	}
+	ends := map[string][]EndorsementRow{}
 	prefix := newKey(pfxEndorsement)
 	err = scanRows(r, prefix, func(k []byte, e *EndorsementRow) {
 		rest := k[len(prefix):]
