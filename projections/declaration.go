@@ -72,7 +72,8 @@ func declarationOf(row *PartyRow, ends []EndorsementRow) *Declaration {
 			d.Participated = append(d.Participated, p.Summit)
 		}
 	}
-	order := func(a, b string) int { return slices.Index(events.Summits(), a) - slices.Index(events.Summits(), b) }
+	summits := events.Summits()
+	order := func(a, b string) int { return slices.Index(summits, a) - slices.Index(summits, b) }
 	slices.SortFunc(d.Endorsed, order)
 	slices.SortFunc(d.Participated, order)
 	d.Endorser = len(d.Endorsed) > 0
