@@ -87,7 +87,7 @@ func (t *txn) get(k key, row any) (bool, error) {
 		return false, err
 	}
 	defer closer.Close()
-	if err := unmarshalRow(data, row); err != nil {
+	if err := json.Unmarshal(data, row); err != nil {
 		return false, fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)
 	}
 	return true, nil
@@ -180,8 +180,6 @@ func (v *Views) writeRows(b *pebble.Batch, workers int, prefixes ...key) error {
 	}
 	return nil
 }
-
-func unmarshalRow(data []byte, row any) error { return json.Unmarshal(data, row) }
 
 // minParallelRows is the fewest pending rows worth handing to other goroutines.
 const minParallelRows = 128
