@@ -393,18 +393,7 @@ func (t *txn) recompute(m *partyModel) error {
 // writeSummary rewrites a party's summary and progress rows when they changed.
 // scratch is a buffer to encode in.
 func writeSummary(b *pebble.Batch, m *partyModel, scratch *[]byte) error {
-	for _, w := range m.summaryWrites(scratch, nil) {
-		var err error
-		if w.data == nil {
-			err = b.Delete(w.key, nil)
-		} else {
-			err = b.Set(w.key, w.data, nil)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return applySummaryWrites(b, m.summaryWrites(scratch, nil))
 }
 
 // summaryWrites appends to out the writes that bring the party's summary and

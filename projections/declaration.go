@@ -72,7 +72,8 @@ func declarationOf(row *PartyRow, ends []EndorsementRow) *Declaration {
 			d.Participated = append(d.Participated, p.Summit)
 		}
 	}
-	order := func(a, b string) int { return slices.Index(events.Summits(), a) - slices.Index(events.Summits(), b) }
+	summits := events.Summits()
+	order := func(a, b string) int { return slices.Index(summits, a) - slices.Index(summits, b) }
 	slices.SortFunc(d.Endorsed, order)
 	slices.SortFunc(d.Participated, order)
 	d.Endorser = len(d.Endorsed) > 0
@@ -102,18 +103,24 @@ func declarationOf(row *PartyRow, ends []EndorsementRow) *Declaration {
 	return d
 }
 
-// readDeclarations computes the Declaration of every jurisdiction.
-func readDeclarations(r pebble.Reader) (map[string]*Declaration, error) {
+// readJurisdictions reads the party row of every jurisdiction, by id.
+func readJurisdictions(r pebble.Reader) (map[string]*PartyRow, error) {
 	rows := map[string]*PartyRow{}
-	ends := map[string][]EndorsementRow{}
 	err := scanRows(r, newKey(pfxParty), func(_ []byte, p *PartyRow) {
 		if p.Kind == events.KindJurisdiction {
 			rows[p.ID] = p
 		}
 	})
+	return rows, err
+}
+
+// readDeclarations computes the Declaration of every jurisdiction.
+func readDeclarations(r pebble.Reader) (map[string]*Declaration, error) {
+	rows, err := readJurisdictions(r)
 	if err != nil {
 		return nil, err
 	}
+	ends := map[string][]EndorsementRow{}
 	prefix := newKey(pfxEndorsement)
 	err = scanRows(r, prefix, func(k []byte, e *EndorsementRow) {
 		rest := k[len(prefix):]

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"path/filepath"
@@ -235,20 +236,17 @@ func TestSpliceStanding(t *testing.T) {
 }
 
 // breakdown builds the Breakdown of an inventory's lines: the reference for
-// appendBreakdown.
+// appendBreakdown. It sums the cells in a map, apart from the way appendBreakdown
+// sums them (sorted runs), so the two check each other.
 func breakdown(lines []events.InventoryLine) *Breakdown {
 	if len(lines) == 0 {
 		return nil
 	}
-	type cellLine struct {
-		sector, scope, gas int
-		tco2e              events.Decimal
-	}
+	type cellKey struct{ sector, scope, gas int }
 	var bySector [8]acc
 	var byScope [4]acc
 	var byGas [9]acc
-	var buf [16]cellLine
-	cells := buf[:0]
+	cells := map[cellKey]*acc{}
 	b := &Breakdown{BySector: []SectorAmount{}, ByScope: []ScopeAmount{}, ByGas: []GasAmount{}, Cells: []Cell{}}
 	for _, l := range lines {
 		if l.TCO2e == nil {
@@ -264,7 +262,11 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 		bySector[si].add(*l.TCO2e)
 		byScope[scope].add(*l.TCO2e)
 		byGas[gi].add(*l.TCO2e)
-		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
+		k := cellKey{si, scope, gi}
+		if cells[k] == nil {
+			cells[k] = &acc{}
+		}
+		cells[k].add(*l.TCO2e)
 	}
 	for i, s := range sectorOrder {
 		if bySector[i].lines > 0 {
@@ -281,19 +283,12 @@ func breakdown(lines []events.InventoryLine) *Breakdown {
 			b.ByGas = append(b.ByGas, GasAmount{Gas: g, TCO2e: byGas[i].number(), Lines: byGas[i].lines})
 		}
 	}
-	// Cells in (sector, scope, gas) order: sort the lines by cell, sum each run.
-	slices.SortStableFunc(cells, func(a, b cellLine) int {
+	keys := slices.SortedFunc(maps.Keys(cells), func(a, b cellKey) int {
 		return cmp.Or(cmp.Compare(a.sector, b.sector), cmp.Compare(a.scope, b.scope), cmp.Compare(a.gas, b.gas))
 	})
-	for start := 0; start < len(cells); {
-		var c acc
-		k := cells[start]
-		end := start
-		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
-			c.add(cells[end].tco2e)
-		}
+	for _, k := range keys {
+		c := cells[k]
 		b.Cells = append(b.Cells, Cell{Sector: sectorOrder[k.sector], Scope: k.scope, Gas: gasOrder[k.gas], TCO2e: c.number(), Lines: c.lines})
-		start = end
 	}
 	return b
 }

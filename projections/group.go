@@ -87,7 +87,7 @@ func (t *txn) get(k key, row any) (bool, error) {
 		return false, err
 	}
 	defer closer.Close()
-	if err := unmarshalRow(data, row); err != nil {
+	if err := json.Unmarshal(data, row); err != nil {
 		return false, fmt.Errorf("%w: row %q: %v", ErrCorrupt, k, err)
 	}
 	return true, nil
@@ -181,8 +181,6 @@ func (v *Views) writeRows(b *pebble.Batch, workers int, prefixes ...key) error {
 	return nil
 }
 
-func unmarshalRow(data []byte, row any) error { return json.Unmarshal(data, row) }
-
 // minParallelRows is the fewest pending rows worth handing to other goroutines.
 const minParallelRows = 128
 
@@ -221,6 +219,22 @@ type summaryWrite struct {
 	data []byte
 }
 
+// applySummaryWrites makes ws in b, in order.
+func applySummaryWrites(b *pebble.Batch, ws []summaryWrite) error {
+	for _, w := range ws {
+		var err error
+		if w.data == nil {
+			err = b.Delete(w.key, nil)
+		} else {
+			err = b.Set(w.key, w.data, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeSummaries computes the summary and progress rows of the group's changed
 // parties on up to workers goroutines (each party's from its own model) and writes
 // those that changed into b, in party order.
@@ -244,16 +258,8 @@ func (v *Views) writeSummaries(b *pebble.Batch, workers int) error {
 	}
 	clear(v.dirty)
 	for _, ws := range writes {
-		for _, w := range ws {
-			var err error
-			if w.data == nil {
-				err = b.Delete(w.key, nil)
-			} else {
-				err = b.Set(w.key, w.data, nil)
-			}
-			if err != nil {
-				return err
-			}
+		if err := applySummaryWrites(b, ws); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -84,35 +84,17 @@ func standing(invs []invHeader, year int, changed func(i int, current bool, rest
 			inYear = append(inYear, i)
 		}
 	}
-	// The year's current inventory of each boundary (boundaryRank).
-	var curOf [2]int
-	for r := range curOf {
-		curOf[r] = -1
-	}
 	var cands []int
-	for r := range curOf {
-		cands = cands[:0]
-		for _, i := range inYear {
-			if !invs[i].retracted && boundaryRank(invs[i].boundary) == r {
-				cands = append(cands, i)
-			}
-		}
-		curOf[r] = pickCurrent(invs, cands)
-	}
 	for _, i := range inYear {
-		cur := -1
-		if r := boundaryRank(invs[i].boundary); r < len(curOf) {
-			cur = curOf[r]
-		} else {
-			// A boundary this code does not know: the general rule.
-			cands = cands[:0]
-			for _, j := range inYear {
-				if !invs[j].retracted && events.EffectiveBoundary(invs[j].boundary) == events.EffectiveBoundary(invs[i].boundary) {
-					cands = append(cands, j)
-				}
+		// The year's current inventory of i's boundary.
+		b := events.EffectiveBoundary(invs[i].boundary)
+		cands = cands[:0]
+		for _, j := range inYear {
+			if !invs[j].retracted && events.EffectiveBoundary(invs[j].boundary) == b {
+				cands = append(cands, j)
 			}
-			cur = pickCurrent(invs, cands)
 		}
+		cur := pickCurrent(invs, cands)
 		var by []Ref
 		for _, j := range inYear {
 			if !invs[j].retracted && invs[j].restates == invs[i].ref.EventID {
@@ -412,26 +394,26 @@ func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 		byGas[gi].add(*l.TCO2e)
 		cells = append(cells, cellLine{si, scope, gi, *l.TCO2e})
 	}
-	amount := func(b []byte, n int, name, value string, isInt bool, intValue int, a *acc) []byte {
+	// amount closes o, an amount's object, with its sum and line count.
+	amount := func(o jobj, a *acc) []byte {
+		o.num("tco2e", a.number())
+		o.int("lines", a.lines)
+		return o.close()
+	}
+	// elem starts the object of the n-th element of an array.
+	elem := func(b []byte, n int) jobj {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = append(append(append(b, `{"`...), name...), `":`...)
-		if isInt {
-			b = appendInt(b, intValue)
-		} else {
-			b = appendString(b, value)
-		}
-		b = append(b, `,"tco2e":`...)
-		b = appendNumber(b, a.number())
-		b = append(b, `,"lines":`...)
-		return append(appendInt(b, a.lines), '}')
+		return openObj(b)
 	}
 	b = append(b, `{"by_sector":[`...)
 	n := 0
 	for i, s := range sectorOrder {
 		if bySector[i].lines > 0 {
-			b = amount(b, n, "sector", s, false, 0, &bySector[i])
+			o := elem(b, n)
+			o.str("sector", s)
+			b = amount(o, &bySector[i])
 			n++
 		}
 	}
@@ -439,7 +421,9 @@ func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 	n = 0
 	for s := 1; s <= 3; s++ {
 		if byScope[s].lines > 0 {
-			b = amount(b, n, "scope", "", true, s, &byScope[s])
+			o := elem(b, n)
+			o.int("scope", s)
+			b = amount(o, &byScope[s])
 			n++
 		}
 	}
@@ -447,7 +431,9 @@ func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 	n = 0
 	for i, g := range gasOrder {
 		if byGas[i].lines > 0 {
-			b = amount(b, n, "gas", g, false, 0, &byGas[i])
+			o := elem(b, n)
+			o.str("gas", g)
+			b = amount(o, &byGas[i])
 			n++
 		}
 	}
@@ -462,19 +448,11 @@ func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 		for ; end < len(cells) && cells[end].sector == k.sector && cells[end].scope == k.scope && cells[end].gas == k.gas; end++ {
 			c.add(cells[end].tco2e)
 		}
-		if start > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"sector":`...)
-		b = appendString(b, sectorOrder[k.sector])
-		b = append(b, `,"scope":`...)
-		b = appendInt(b, k.scope)
-		b = append(b, `,"gas":`...)
-		b = appendString(b, gasOrder[k.gas])
-		b = append(b, `,"tco2e":`...)
-		b = appendNumber(b, c.number())
-		b = append(b, `,"lines":`...)
-		b = append(appendInt(b, c.lines), '}')
+		o := elem(b, start)
+		o.str("sector", sectorOrder[k.sector])
+		o.int("scope", k.scope)
+		o.str("gas", gasOrder[k.gas])
+		b = amount(o, &c)
 		start = end
 	}
 	b = append(b, ']')
@@ -486,11 +464,8 @@ func appendBreakdown(b []byte, lines []events.InventoryLine) []byte {
 			if l.TCO2e != nil {
 				continue
 			}
-			if n > 0 {
-				b = append(b, ',')
-			}
+			o := elem(b, n)
 			n++
-			o := openObj(b)
 			o.str("gpc_ref", l.GPCRef)
 			o.str("gas", l.Gas)
 			o.str("notation", l.Notation)

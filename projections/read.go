@@ -540,7 +540,7 @@ func (v *Views) readList(r pebble.Reader, f PartyFilter, asOf int) (*PartyList, 
 	if err != nil {
 		return nil, err
 	}
-	decls, err := readDeclarations(r)
+	jurisdictions, err := readJurisdictions(r)
 	if err != nil {
 		return nil, err
 	}
@@ -550,12 +550,17 @@ func (v *Views) readList(r pebble.Reader, f PartyFilter, asOf int) (*PartyList, 
 			continue
 		}
 		it := PartyListItem{ID: s.ID, Kind: s.Kind, Names: s.Names, Country: s.Country, Level: s.Level, Parent: s.Parent,
-			Declaration: decls[s.ID], LatestInventory: s.LatestInventory, MainTarget: s.main}
+			LatestInventory: s.LatestInventory, MainTarget: s.main}
 		if s.Kind == events.KindJurisdiction {
 			it.Commitments = v.commitments(&s.Summary, asOf)
 		}
 		if err := readListDetails(r, &it); err != nil {
 			return nil, err
+		}
+		if row := jurisdictions[s.ID]; row != nil {
+			// The item's endorsements are those not retracted: all that a
+			// Declaration counts.
+			it.Declaration = declarationOf(row, it.Endorsements)
 		}
 		l.Parties = append(l.Parties, it)
 	}
